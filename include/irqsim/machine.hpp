@@ -1,0 +1,153 @@
+#pragma once
+/// @file
+/// @brief The simulated machine: processors, interrupt lines and the control a test has over them.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "irqsim/bugcheck.hpp"
+
+namespace irqsim {
+
+namespace core {
+class Machine;
+}
+
+/// @brief How the interrupt controller picks among the processors that can take an interrupt.
+enum class DeliveryPolicy {
+  /// @brief Rotate through the eligible processors, starting after the last one chosen.
+  RoundRobin,
+  /// @brief Always the lowest-numbered eligible processor.
+  LowestNumbered,
+};
+
+/// @brief Configuration of a simulated machine.
+struct MachineConfig {
+  /// @brief Number of simulated processors, 1..64. Each one is an OS thread.
+  unsigned processors = 2;
+  /// @brief Which eligible processor receives an interrupt.
+  DeliveryPolicy delivery = DeliveryPolicy::RoundRobin;
+  /// @brief Consecutive deliveries of a level-triggered line that stays asserted (or of a
+  /// latched chain in which some ISR keeps claiming) before bug check 0xF2 is raised.
+  unsigned storm_threshold = 1000;
+  /// @brief How many interrupt objects can be connected at once; connecting one more
+  /// returns STATUS_INSUFFICIENT_RESOURCES.
+  std::size_t interrupt_object_capacity = 1024;
+};
+
+/// @brief Counters of one vector since the machine started.
+struct VectorStats {
+  /// @brief Times a processor accepted the vector and walked its chain of ISRs.
+  std::uint64_t deliveries = 0;
+  /// @brief Deliveries in which at least one ISR returned TRUE.
+  std::uint64_t claimed = 0;
+  /// @brief Deliveries in which ISRs ran and none returned TRUE (spurious interrupts).
+  std::uint64_t unclaimed = 0;
+  /// @brief Deliveries to a processor on which no ISR was connected for the vector.
+  std::uint64_t unexpected = 0;
+};
+
+/// @brief Thrown by Machine::wait_until_quiescent when the machine did not settle in time.
+class TimeoutError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// @brief A simulated multiprocessor machine with an interrupt controller.
+///
+/// While a Machine exists, the WDK entry points (`<wdm.h>`) called from a thread that is not
+/// one of its processors act on it; calls from its processor threads always act on it. Create
+/// one per test: construction starts the processor threads, destruction stops and joins them
+/// and frees every interrupt object that is still connected.
+class Machine {
+ public:
+  /// @brief Vectors the interrupt controller has: 0 .. kVectorCount-1.
+  static constexpr std::uint32_t kVectorCount = 256;
+
+  /// @brief Starts the processors. Throws std::invalid_argument for a bad configuration.
+  explicit Machine(MachineConfig config = {});
+  /// @brief Stops and joins the processors. A bug check nobody observed is passed to the
+  /// handler set with set_unobserved_bug_check_handler.
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  /// @brief Number of simulated processors.
+  [[nodiscard]] unsigned processor_count() const;
+  /// @brief Affinity mask of the active processors (bit i = processor i).
+  [[nodiscard]] std::uint64_t active_processors() const;
+
+  /// @brief Signals one edge on the vector's line (a latched interrupt). An edge that cannot be
+  /// delivered yet stays pending once; further edges before it is taken are merged with it.
+  void pulse(std::uint32_t vector);
+  /// @brief Drives the vector's line active (a level-triggered interrupt stays pending while asserted).
+  void assert_line(std::uint32_t vector);
+  /// @brief Drives the vector's line inactive.
+  void deassert_line(std::uint32_t vector);
+  /// @brief Whether the vector's line is currently asserted.
+  [[nodiscard]] bool line_asserted(std::uint32_t vector) const;
+  /// @brief Masks the vector at the controller: it stays pending but is not delivered.
+  void mask(std::uint32_t vector);
+  /// @brief Unmasks the vector; a pending interrupt is delivered at once.
+  void unmask(std::uint32_t vector);
+  /// @brief Counters of the vector.
+  [[nodiscard]] VectorStats stats(std::uint32_t vector) const;
+  /// @brief Interrupts the processor has accepted so far.
+  [[nodiscard]] std::uint64_t interrupts_taken(unsigned processor) const;
+
+  /// @brief Runs `f` on the given processor at PASSIVE_LEVEL, as driver code running there
+  /// would, and returns its result. Exceptions thrown by `f` are rethrown here. Throws
+  /// BugCheckError if the machine bug-checks before `f` completes. Must be called from a
+  /// thread that is not a simulated processor.
+  template <class F>
+  auto run_on(unsigned processor, F&& f) -> std::invoke_result_t<F&> {
+    using Result = std::invoke_result_t<F&>;
+    if constexpr (std::is_void_v<Result>) {
+      run_on_processor(processor, std::function<void()>(std::forward<F>(f)));
+    } else {
+      std::optional<Result> result;
+      run_on_processor(processor, [&result, &f] { result.emplace(f()); });
+      return std::move(*result);
+    }
+  }
+
+  /// @brief Queues `f` to run on the given processor at PASSIVE_LEVEL and returns at once.
+  /// wait_until_quiescent waits for it. An exception escaping `f` is reported to the test
+  /// thread by the next wait_until_quiescent.
+  void post(unsigned processor, std::function<void()> f);
+
+  /// @brief Waits until every interrupt raised so far that can be delivered has been handled
+  /// and every posted function has run. Throws BugCheckError if the machine bug-checked,
+  /// TimeoutError if it is still busy after `timeout`.
+  void wait_until_quiescent(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  /// @brief Whether a bug check has halted the machine.
+  [[nodiscard]] bool halted() const;
+  /// @brief The report of the bug check that halted the machine, if any; marks it observed.
+  [[nodiscard]] std::optional<BugCheckReport> bug_check() const;
+
+  /// @brief The engine behind this facade (for the library's own layers).
+  [[nodiscard]] core::Machine& engine() { return *engine_; }
+
+ private:
+  void run_on_processor(unsigned processor, std::function<void()> f);
+
+  std::unique_ptr<core::Machine> engine_;
+};
+
+/// @brief Called when a Machine is destroyed after a bug check that no test observed.
+using UnobservedBugCheckHandler = std::function<void(const BugCheckReport&)>;
+
+/// @brief Replaces the handler for bug checks nobody observed (the default prints the report
+/// to stderr). Returns the previous handler. irqsim/testing.hpp installs one that fails the
+/// running GoogleTest test.
+UnobservedBugCheckHandler set_unobserved_bug_check_handler(UnobservedBugCheckHandler handler);
+
+}  // namespace irqsim

@@ -1,0 +1,86 @@
+#include "irqsim/machine.hpp"
+
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "core/machine.hpp"
+#include "core/processor.hpp"
+#include "core/work_item.hpp"
+
+namespace irqsim {
+
+namespace {
+
+std::mutex handler_mutex;
+
+void print_report(const BugCheckReport& report) {
+  fmt::print(stderr, "irqsim: a machine was destroyed after a bug check nobody observed:\n{}\n", report.to_string());
+}
+
+UnobservedBugCheckHandler& unobserved_handler() {
+  static UnobservedBugCheckHandler handler = print_report;
+  return handler;
+}
+
+}  // namespace
+
+UnobservedBugCheckHandler set_unobserved_bug_check_handler(UnobservedBugCheckHandler handler) {
+  std::lock_guard lock(handler_mutex);
+  return std::exchange(unobserved_handler(), handler ? std::move(handler) : print_report);
+}
+
+Machine::Machine(MachineConfig config) : engine_(std::make_unique<core::Machine>(config)) {}
+
+Machine::~Machine() {
+  engine_->shut_down();
+  if (engine_->report_unobserved()) {
+    const auto report = engine_->report(true);
+    UnobservedBugCheckHandler handler;
+    {
+      std::lock_guard lock(handler_mutex);
+      handler = unobserved_handler();
+    }
+    handler(*report);
+  }
+}
+
+unsigned Machine::processor_count() const { return engine_->processor_count(); }
+std::uint64_t Machine::active_processors() const { return engine_->active_processors(); }
+
+void Machine::pulse(std::uint32_t vector) { engine_->controller().pulse(vector); }
+void Machine::assert_line(std::uint32_t vector) { engine_->controller().assert_line(vector); }
+void Machine::deassert_line(std::uint32_t vector) { engine_->controller().deassert_line(vector); }
+bool Machine::line_asserted(std::uint32_t vector) const { return engine_->controller().line_asserted(vector); }
+void Machine::mask(std::uint32_t vector) { engine_->controller().set_masked(vector, true); }
+void Machine::unmask(std::uint32_t vector) { engine_->controller().set_masked(vector, false); }
+VectorStats Machine::stats(std::uint32_t vector) const { return engine_->controller().stats(vector); }
+
+std::uint64_t Machine::interrupts_taken(unsigned processor) const {
+  return engine_->controller().interrupts_taken(processor);
+}
+
+void Machine::run_on_processor(unsigned processor, std::function<void()> f) {
+  if (core::Processor::current() != nullptr) {
+    throw std::logic_error("irqsim: Machine::run_on was called from a simulated processor; call the code directly");
+  }
+  auto item = std::make_shared<core::WorkItem>(std::move(f), false);
+  engine_->submit(processor, item);
+  engine_->wait_for(*item);
+  if (item->state.load(std::memory_order_acquire) == core::WorkItem::State::Abandoned) {
+    if (auto report = engine_->report(true)) throw BugCheckError(*report);
+    throw std::logic_error("irqsim: the machine stopped before the function ran");
+  }
+  if (item->failure) std::rethrow_exception(item->failure);
+}
+
+void Machine::post(unsigned processor, std::function<void()> f) {
+  engine_->submit(processor, std::make_shared<core::WorkItem>(std::move(f), true));
+}
+
+void Machine::wait_until_quiescent(std::chrono::milliseconds timeout) { engine_->wait_until_quiescent(timeout); }
+
+bool Machine::halted() const { return engine_->halted(); }
+std::optional<BugCheckReport> Machine::bug_check() const { return engine_->report(true); }
+
+}  // namespace irqsim

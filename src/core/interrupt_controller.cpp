@@ -1,0 +1,308 @@
+#include "core/interrupt_controller.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "core/execution_context.hpp"
+#include "core/machine.hpp"
+#include "core/processor.hpp"
+#include "platform/backoff.hpp"
+
+namespace irqsim::core {
+
+namespace {
+constexpr std::uint16_t irql_bit(Irql level) { return static_cast<std::uint16_t>(1u << level); }
+constexpr std::uint16_t bits_above(Irql level) {
+  return static_cast<std::uint16_t>(~((2u << level) - 1u));
+}
+}  // namespace
+
+InterruptController::InterruptController(Machine& machine, const MachineConfig& config)
+    : machine_(machine),
+      processor_count_(config.processors),
+      policy_(config.delivery),
+      storm_threshold_(config.storm_threshold) {
+  for (unsigned i = 0; i < processor_count_; ++i) apics_.push_back(std::make_unique<LocalApic>());
+}
+
+InterruptController::Vector& InterruptController::at(std::uint32_t vector) {
+  if (vector >= kVectorCount) {
+    throw std::out_of_range(fmt::format("irqsim: vector {:#x} is outside 0..{:#x}", vector, kVectorCount - 1));
+  }
+  return vectors_[vector];
+}
+
+const InterruptController::Vector& InterruptController::at(std::uint32_t vector) const {
+  return const_cast<InterruptController*>(this)->at(vector);
+}
+
+// ---- lines ------------------------------------------------------------------------------
+
+void InterruptController::pulse(std::uint32_t vector) {
+  std::lock_guard lock(mutex_);
+  at(vector).latched = true;
+  reevaluate(vector);
+}
+
+void InterruptController::assert_line(std::uint32_t vector) {
+  std::lock_guard lock(mutex_);
+  Vector& v = at(vector);
+  if (v.line) return;
+  v.line = true;
+  // An edge-triggered input sees the rising edge; a level-triggered one sees the level.
+  if (connected(v) && v.mode == TriggerMode::Edge) v.latched = true;
+  reevaluate(vector);
+}
+
+void InterruptController::deassert_line(std::uint32_t vector) {
+  std::lock_guard lock(mutex_);
+  Vector& v = at(vector);
+  v.line = false;
+  v.stuck_deliveries = 0;
+  reevaluate(vector);
+}
+
+bool InterruptController::line_asserted(std::uint32_t vector) const {
+  std::lock_guard lock(mutex_);
+  return at(vector).line;
+}
+
+void InterruptController::set_masked(std::uint32_t vector, bool masked) {
+  std::lock_guard lock(mutex_);
+  at(vector).masked = masked;
+  reevaluate(vector);
+}
+
+VectorStats InterruptController::stats(std::uint32_t vector) const {
+  std::lock_guard lock(mutex_);
+  return at(vector).stats;
+}
+
+std::uint64_t InterruptController::interrupts_taken(unsigned processor) const {
+  std::lock_guard lock(mutex_);
+  return apics_.at(processor)->taken;
+}
+
+// ---- connection -------------------------------------------------------------------------
+
+InterruptController::ConnectResult InterruptController::connect(InterruptObject& object) {
+  std::lock_guard lock(mutex_);
+  Vector& v = at(object.vector);
+  if (connected(v)) {
+    if (!v.shareable || !object.shareable) return ConnectResult::NotShareable;
+    if (v.mode != object.mode) return ConnectResult::ModeMismatch;
+    if (v.irql != object.irql) return ConnectResult::IrqlMismatch;
+  } else {
+    v.irql = object.irql;
+    v.mode = object.mode;
+    v.shareable = object.shareable;
+  }
+  auto chain = v.chain ? std::make_shared<Chain>(*v.chain) : std::make_shared<Chain>();
+  chain->push_back(&object);
+  v.chain = std::move(chain);
+  v.affinity |= object.affinity;
+  object.state.store(InterruptObject::State::Connected, std::memory_order_release);
+  reevaluate(object.vector);
+  return ConnectResult::Connected;
+}
+
+void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& object) {
+  std::shared_ptr<const Chain> before;
+  {
+    std::lock_guard lock(mutex_);
+    Vector& v = at(object.vector);
+    before = v.chain;
+    auto chain = std::make_shared<Chain>();
+    std::uint64_t affinity = 0;
+    for (InterruptObject* other : *before) {
+      if (other == &object) continue;
+      chain->push_back(other);
+      affinity |= other->affinity;
+    }
+    v.affinity = affinity;
+    if (chain->empty()) {
+      v.chain = nullptr;
+      v.irql = 0;
+      v.shareable = false;
+    } else {
+      v.chain = std::move(chain);
+    }
+    reevaluate(object.vector);
+  }
+  // Every processor that accepted the vector before the chain changed holds `before`; once
+  // they have all let go, the object's service routine can no longer be running anywhere.
+  platform::Backoff backoff;
+  while (before.use_count() > 1) {
+    caller.preemption_point();
+    caller.check_still_running();
+    backoff.pause();
+  }
+  std::atomic_thread_fence(std::memory_order_acquire);
+}
+
+// ---- routing ----------------------------------------------------------------------------
+
+bool InterruptController::wants_delivery(const Vector& v) const noexcept {
+  if (!connected(v) || v.masked) return false;
+  const bool level_pending = v.mode == TriggerMode::Level && v.line && v.in_service == 0;
+  return v.latched || level_pending;
+}
+
+void InterruptController::reevaluate(std::uint32_t vector) {
+  Vector& v = vectors_[vector];
+  const bool wanted = wants_delivery(v);
+  if (wanted && v.routed_to < 0 && !v.unrouted) {
+    route(vector);
+  } else if (!wanted && v.unrouted) {
+    set_unrouted(vector, false);
+  }
+  update_outstanding(v);
+}
+
+void InterruptController::route(std::uint32_t vector) {
+  Vector& v = vectors_[vector];
+  if (auto target = pick_processor(v)) {
+    put_in_irr(*target, vector);
+    return;
+  }
+  // Publish first, then look again: a processor that lowered its IRQL after the first look
+  // has either seen the unrouted vector or is seen here.
+  set_unrouted(vector, true);
+  if (auto target = pick_processor(v)) {
+    set_unrouted(vector, false);
+    put_in_irr(*target, vector);
+  }
+}
+
+std::optional<unsigned> InterruptController::pick_processor(const Vector& v) {
+  const unsigned first = policy_ == DeliveryPolicy::RoundRobin ? next_round_robin_ : 0;
+  for (unsigned step = 0; step < processor_count_; ++step) {
+    const unsigned candidate = (first + step) % processor_count_;
+    if ((v.affinity >> candidate & 1u) == 0) continue;
+    Processor& processor = machine_.processor(candidate);
+    if (processor.stopping() || processor.context().irql() >= v.irql) continue;
+    next_round_robin_ = (candidate + 1) % processor_count_;
+    return candidate;
+  }
+  return std::nullopt;
+}
+
+void InterruptController::put_in_irr(unsigned processor, std::uint32_t vector) {
+  Vector& v = vectors_[vector];
+  LocalApic& apic = *apics_[processor];
+  apic.irr.set(vector);
+  ++apic.irr_by_irql[v.irql];
+  apic.pending_irqls.fetch_or(irql_bit(v.irql), std::memory_order_seq_cst);
+  v.routed_to = static_cast<int>(processor);
+  machine_.processor(processor).wake();
+}
+
+void InterruptController::take_from_irr(unsigned processor, std::uint32_t vector) {
+  Vector& v = vectors_[vector];
+  LocalApic& apic = *apics_[processor];
+  apic.irr.reset(vector);
+  if (--apic.irr_by_irql[v.irql] == 0) {
+    apic.pending_irqls.fetch_and(static_cast<std::uint16_t>(~irql_bit(v.irql)), std::memory_order_seq_cst);
+  }
+  v.routed_to = -1;
+}
+
+void InterruptController::set_unrouted(std::uint32_t vector, bool unrouted) {
+  Vector& v = vectors_[vector];
+  if (v.unrouted == unrouted) return;
+  v.unrouted = unrouted;
+  if (unrouted) {
+    unrouted_.push_back(vector);
+    if (unrouted_by_irql_[v.irql]++ == 0) unrouted_irqls_.fetch_or(irql_bit(v.irql), std::memory_order_seq_cst);
+  } else {
+    std::erase(unrouted_, vector);
+    if (--unrouted_by_irql_[v.irql] == 0) {
+      unrouted_irqls_.fetch_and(static_cast<std::uint16_t>(~irql_bit(v.irql)), std::memory_order_seq_cst);
+    }
+  }
+}
+
+void InterruptController::update_outstanding(Vector& v) {
+  const bool outstanding = v.routed_to >= 0 || v.unrouted || v.in_service > 0;
+  if (outstanding == v.outstanding) return;
+  v.outstanding = outstanding;
+  if (outstanding) {
+    machine_.activity_started();
+  } else {
+    machine_.activity_finished();
+  }
+}
+
+// ---- processor side ---------------------------------------------------------------------
+
+bool InterruptController::may_have_work_above(unsigned processor, Irql irql) const noexcept {
+  const std::uint16_t above = bits_above(irql);
+  return (apics_[processor]->pending_irqls.load(std::memory_order_seq_cst) & above) != 0 ||
+         (unrouted_irqls_.load(std::memory_order_seq_cst) & above) != 0;
+}
+
+std::optional<Acceptance> InterruptController::accept(unsigned processor, Irql current) {
+  std::lock_guard lock(mutex_);
+  LocalApic& apic = *apics_[processor];
+  // Highest IRQL wins; within one IRQL the higher vector, as a local APIC prioritises.
+  auto better = [&](std::uint32_t candidate, std::optional<std::uint32_t> best) {
+    const Vector& c = vectors_[candidate];
+    if (c.irql <= current) return false;
+    if (!best) return true;
+    const Vector& b = vectors_[*best];
+    return c.irql > b.irql || (c.irql == b.irql && candidate > *best);
+  };
+  std::optional<std::uint32_t> best;
+  bool from_irr = false;
+  for (std::uint32_t vector = 0; vector < kVectorCount; ++vector) {
+    if (apic.irr.test(vector) && better(vector, best)) {
+      best = vector;
+      from_irr = true;
+    }
+  }
+  for (std::uint32_t vector : unrouted_) {
+    if ((vectors_[vector].affinity >> processor & 1u) != 0 && better(vector, best)) {
+      best = vector;
+      from_irr = false;
+    }
+  }
+  if (!best) return std::nullopt;
+
+  Vector& v = vectors_[*best];
+  if (from_irr) {
+    take_from_irr(processor, *best);
+  } else {
+    set_unrouted(*best, false);
+  }
+  v.latched = false;
+  ++v.in_service;
+  ++v.stats.deliveries;
+  ++apic.taken;
+  update_outstanding(v);
+  return Acceptance{*best, v.irql, v.mode, v.chain};
+}
+
+bool InterruptController::end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome) {
+  std::lock_guard lock(mutex_);
+  Vector& v = vectors_[accepted.vector];
+  --v.in_service;
+  if (outcome.unexpected) {
+    ++v.stats.unexpected;
+  } else if (outcome.claimed) {
+    ++v.stats.claimed;
+  } else {
+    ++v.stats.unclaimed;
+  }
+  bool storming = false;
+  if (accepted.mode == TriggerMode::Level && v.line) {
+    storming = ++v.stuck_deliveries >= storm_threshold_;
+  } else {
+    v.stuck_deliveries = 0;
+  }
+  if (!storming) reevaluate(accepted.vector);
+  return storming;
+}
+
+}  // namespace irqsim::core

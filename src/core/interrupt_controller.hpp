@@ -1,0 +1,128 @@
+#pragma once
+// The simulated interrupt controller: an I/O APIC that routes vectors to processors and one
+// local APIC per processor holding the vectors routed to it (its IRR).
+//
+// A vector is pending while its line is asserted (level-triggered) or an edge has been latched.
+// A pending vector that is connected and unmasked is routed to a processor in its affinity whose
+// IRQL is below the vector's; if there is none it waits, unrouted, until one lowers its IRQL.
+// A processor accepts the highest-IRQL vector it holds above its current IRQL, runs the chain
+// of interrupt objects, and signals end of interrupt, after which a level line that is still
+// asserted is routed again.
+
+#include <array>
+#include <atomic>
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "core/interrupt_object.hpp"
+#include "irqsim/machine.hpp"
+
+namespace irqsim::core {
+
+class ExecutionContext;
+class Machine;
+
+using Chain = std::vector<InterruptObject*>;
+
+// A vector a processor has accepted. Holding the chain keeps every object in it from being
+// disconnected until the processor is done with it.
+struct Acceptance {
+  std::uint32_t vector;
+  Irql irql;
+  TriggerMode mode;
+  std::shared_ptr<const Chain> chain;
+};
+
+struct DeliveryOutcome {
+  bool claimed = false;
+  bool unexpected = false;  // no interrupt object for this processor
+};
+
+class InterruptController {
+ public:
+  static constexpr std::uint32_t kVectorCount = irqsim::Machine::kVectorCount;
+
+  enum class ConnectResult : std::uint8_t { Connected, NotShareable, ModeMismatch, IrqlMismatch };
+
+  InterruptController(Machine& machine, const MachineConfig& config);
+
+  // Lines, driven by test code playing the devices.
+  void pulse(std::uint32_t vector);
+  void assert_line(std::uint32_t vector);
+  void deassert_line(std::uint32_t vector);
+  [[nodiscard]] bool line_asserted(std::uint32_t vector) const;
+  void set_masked(std::uint32_t vector, bool masked);
+  [[nodiscard]] VectorStats stats(std::uint32_t vector) const;
+  [[nodiscard]] std::uint64_t interrupts_taken(unsigned processor) const;
+
+  // Connection, by the kernel layer. The object's vector, IRQLs, mode, sharing and affinity
+  // must be filled in. A successful connect may deliver at once.
+  ConnectResult connect(InterruptObject& object);
+  // Returns once no processor can still be running the object's service routine.
+  void disconnect(ExecutionContext& caller, InterruptObject& object);
+
+  // Processor side. The first is a lock-free hint checked at every preemption point.
+  [[nodiscard]] bool may_have_work_above(unsigned processor, Irql irql) const noexcept;
+  std::optional<Acceptance> accept(unsigned processor, Irql current);
+  // Returns true when the vector is storming: a level line still asserted after
+  // storm_threshold consecutive deliveries.
+  bool end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome);
+
+ private:
+  struct Vector {
+    // Programmed by the first connection, cleared when the last one goes.
+    Irql irql = 0;
+    TriggerMode mode = TriggerMode::Level;
+    bool shareable = false;
+    std::uint64_t affinity = 0;
+    std::shared_ptr<const Chain> chain;
+    // Line and delivery state.
+    bool masked = false;
+    bool line = false;
+    bool latched = false;
+    unsigned in_service = 0;
+    int routed_to = -1;
+    bool unrouted = false;
+    bool outstanding = false;
+    unsigned stuck_deliveries = 0;
+    VectorStats stats;
+  };
+
+  struct LocalApic {
+    std::bitset<kVectorCount> irr;
+    std::array<std::uint16_t, irql::kHigh + 1> irr_by_irql{};
+    std::atomic<std::uint16_t> pending_irqls{0};
+    std::uint64_t taken = 0;
+  };
+
+  Vector& at(std::uint32_t vector);
+  const Vector& at(std::uint32_t vector) const;
+  [[nodiscard]] bool connected(const Vector& v) const noexcept { return v.chain != nullptr; }
+  [[nodiscard]] bool wants_delivery(const Vector& v) const noexcept;
+  void reevaluate(std::uint32_t vector);
+  void route(std::uint32_t vector);
+  std::optional<unsigned> pick_processor(const Vector& v);
+  void put_in_irr(unsigned processor, std::uint32_t vector);
+  void take_from_irr(unsigned processor, std::uint32_t vector);
+  void set_unrouted(std::uint32_t vector, bool unrouted);
+  void update_outstanding(Vector& v);
+
+  Machine& machine_;
+  unsigned processor_count_;
+  DeliveryPolicy policy_;
+  unsigned storm_threshold_;
+
+  mutable std::mutex mutex_;
+  std::array<Vector, kVectorCount> vectors_{};
+  std::vector<std::unique_ptr<LocalApic>> apics_;
+  std::vector<std::uint32_t> unrouted_;
+  std::array<std::uint16_t, irql::kHigh + 1> unrouted_by_irql_{};
+  std::atomic<std::uint16_t> unrouted_irqls_{0};
+  unsigned next_round_robin_ = 0;
+};
+
+}  // namespace irqsim::core

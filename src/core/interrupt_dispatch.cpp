@@ -1,0 +1,121 @@
+#include "core/interrupt_dispatch.hpp"
+
+#include <fmt/format.h>
+
+#include "core/execution_context.hpp"
+#include "core/interrupt_controller.hpp"
+#include "core/machine.hpp"
+#include "core/processor.hpp"
+#include "core/spin_lock.hpp"
+
+namespace irqsim::core {
+
+namespace {
+
+constexpr std::string_view kDispatcher = "The interrupt dispatcher";
+
+std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+// One interrupt object: raise to its SynchronizeIrql, take its lock, call, check, release.
+bool call_service_routine(ExecutionContext& context, InterruptObject& object) {
+  const Irql entry = context.irql();
+  const Irql synchronize = object.synchronize_irql;
+  context.set_irql_silently(synchronize);
+  spin_lock::acquire(context, *object.lock, synchronize, kDispatcher);
+  const bool claimed = object.service(object);
+  if (context.irql() != synchronize) {
+    const std::uint64_t unique_value = 3;  // "after an interrupt's ServiceRoutine"
+    context.machine().bug_check(
+        context, bugcheck::kIrqlUnexpectedValue,
+        {(std::uint64_t{context.irql()} << 16) | (std::uint64_t{synchronize} << 8) | unique_value,
+         address(object.routine), address(&object), 0},
+        fmt::format("The interrupt service routine at {:#x} (vector {:#x}) was called at IRQL {} and "
+                    "returned at IRQL {}; an ISR must return at the IRQL it was called at.",
+                    address(object.routine), object.vector, synchronize, context.irql()));
+  }
+  spin_lock::release(context, *object.lock, synchronize, kDispatcher);
+  context.set_irql_silently(entry);
+  return claimed;
+}
+
+std::string describe_chain(const Chain& chain) {
+  std::string text;
+  for (const InterruptObject* object : chain) {
+    if (!text.empty()) text += ", ";
+    text += fmt::format("ISR {:#x} (context {:#x})", address(object->routine), address(object->context));
+  }
+  return text.empty() ? std::string("none") : text;
+}
+
+[[noreturn]] void report_storm(ExecutionContext& context, const Acceptance& accepted, const Chain& mine,
+                               std::string_view what) {
+  const InterruptObject* first = mine.empty() ? nullptr : mine.front();
+  context.machine().bug_check(
+      context, bugcheck::kHardwareInterruptStorm,
+      {first ? address(first->routine) : 0, first ? address(first->context) : 0, address(first),
+       mine.size() > 1 ? 2u : 1u},
+      fmt::format("Vector {:#x} (IRQL {}, {}) {} {} consecutive times; connected: {}.", accepted.vector,
+                  accepted.irql, accepted.mode == TriggerMode::Level ? "level-triggered" : "latched",
+                  what, context.machine().config().storm_threshold, describe_chain(mine)));
+}
+
+// Walks the objects connected on this processor. A level-triggered chain stops at the first
+// ISR that claims the interrupt (the line will bring it back if another device still needs
+// service); a latched chain repeats whole passes until one in which nobody claims it, because
+// an edge that arrived while the chain ran would otherwise be lost.
+DeliveryOutcome run_service_routines(ExecutionContext& context, const Acceptance& accepted) {
+  const unsigned processor = context.processor()->index();
+  Chain mine;
+  if (accepted.chain) {
+    for (InterruptObject* object : *accepted.chain) {
+      if ((object->affinity >> processor & 1u) != 0) mine.push_back(object);
+    }
+  }
+  DeliveryOutcome outcome;
+  if (mine.empty()) {
+    outcome.unexpected = true;
+  } else if (mine.size() == 1) {
+    outcome.claimed = call_service_routine(context, *mine.front());
+  } else if (accepted.mode == TriggerMode::Level) {
+    for (InterruptObject* object : mine) {
+      if (call_service_routine(context, *object)) {
+        outcome.claimed = true;
+        break;
+      }
+    }
+  } else {
+    unsigned passes = 0;
+    for (bool claimed_in_pass = true; claimed_in_pass;) {
+      claimed_in_pass = false;
+      for (InterruptObject* object : mine) claimed_in_pass |= call_service_routine(context, *object);
+      outcome.claimed |= claimed_in_pass;
+      if (claimed_in_pass && ++passes >= context.machine().config().storm_threshold) {
+        report_storm(context, accepted, mine, "kept being claimed by a latched chain");
+      }
+    }
+  }
+  if (context.machine().controller().end_of_interrupt(accepted, outcome)) {
+    report_storm(context, accepted, mine, "stayed asserted through delivery");
+  }
+  return outcome;
+}
+
+}  // namespace
+
+void take_pending_interrupts(ExecutionContext& context) {
+  Processor* processor = context.processor();
+  if (processor == nullptr) return;
+  InterruptController& controller = context.machine().controller();
+  while (controller.may_have_work_above(processor->index(), context.irql())) {
+    auto accepted = controller.accept(processor->index(), context.irql());
+    if (!accepted) return;
+    // The hardware raises the processor to the vector's IRQL when it takes the interrupt and
+    // the end-of-interrupt path restores the interrupted IRQL.
+    const Irql interrupted = context.irql();
+    context.set_irql_silently(accepted->irql);
+    run_service_routines(context, *accepted);
+    context.set_irql_silently(interrupted);
+  }
+}
+
+}  // namespace irqsim::core

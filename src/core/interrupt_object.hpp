@@ -1,0 +1,72 @@
+#pragma once
+// An interrupt object: one connection of a service routine to a vector on a set of
+// processors, with the lock and IRQL its service routine runs under. The layer above decides
+// what the service routine is (a WDK ISR through a thunk); the core only calls it.
+//
+// Objects live in a fixed pool owned by the machine. A handle a driver passes back can then be
+// checked without touching memory that might not exist: inside the pool and connected, inside
+// the pool but disconnected (a use after free), or not an interrupt object at all. An object
+// being disconnected still counts as connected: its own ISR may use it until the end. Freed
+// objects are reused oldest-first, so a stale handle stays recognisable for a long time.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include "irqsim/irql.hpp"
+
+namespace irqsim::core {
+
+enum class TriggerMode : std::uint8_t { Level, Edge };
+
+struct InterruptObject {
+  enum class State : std::uint8_t { Free, Connecting, Connected, Disconnecting, Disconnected };
+  using ServiceRoutine = bool (*)(InterruptObject& object);
+
+  std::atomic<State> state{State::Free};
+
+  std::uint32_t vector = 0;
+  Irql irql = 0;
+  Irql synchronize_irql = 0;
+  TriggerMode mode = TriggerMode::Level;
+  bool shareable = false;
+  std::uint64_t affinity = 0;
+
+  // The lock the service routine runs under: a caller-supplied one or builtin_lock.
+  std::uintptr_t* lock = nullptr;
+  std::uintptr_t builtin_lock = 0;
+
+  ServiceRoutine service = nullptr;
+  // The driver's routine and context as the driver gave them; for the service thunk and for
+  // bug-check reports.
+  const void* routine = nullptr;
+  void* context = nullptr;
+};
+
+class InterruptObjectPool {
+ public:
+  enum class Lookup : std::uint8_t { Connected, Disconnected, Unknown };
+
+  explicit InterruptObjectPool(std::size_t capacity);
+
+  // A free object in state Connecting, or nullptr when every object is in use.
+  [[nodiscard]] InterruptObject* allocate();
+  // Connect failed: the object never existed for the driver.
+  void give_back(InterruptObject& object);
+  // Claims a connected object for disconnection; false if it is not connected (any more).
+  bool begin_disconnect(InterruptObject& object) noexcept;
+  // Disconnected: the object goes to the back of the reuse queue.
+  void retire(InterruptObject& object);
+  [[nodiscard]] Lookup find(const void* handle, InterruptObject** object) const noexcept;
+
+ private:
+  std::size_t capacity_;
+  std::unique_ptr<InterruptObject[]> objects_;
+  std::mutex mutex_;
+  std::deque<std::size_t> free_;
+};
+
+}  // namespace irqsim::core

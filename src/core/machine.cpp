@@ -1,0 +1,172 @@
+#include "core/machine.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "core/execution_context.hpp"
+#include "core/processor.hpp"
+#include "core/work_item.hpp"
+
+namespace irqsim::core {
+
+namespace {
+
+// The machines alive, newest last: threads that are not simulated processors act on the
+// newest one.
+std::mutex registry_mutex;
+std::vector<Machine*> registry;
+std::atomic<Machine*> newest_machine{nullptr};
+std::atomic<std::uint64_t> machines_created{0};
+
+constexpr std::uintptr_t kTokenTag = 0x4952'5153'0000'0000;  // "IRQS"
+constexpr std::uintptr_t kTagMask = 0xFFFF'FFFF'0000'0000;
+constexpr std::uintptr_t kSerialMask = 0xFFFF;
+
+const MachineConfig& validated(const MachineConfig& config) {
+  if (config.processors < 1 || config.processors > 64) {
+    throw std::invalid_argument(fmt::format("irqsim: a machine has 1..64 processors, not {}", config.processors));
+  }
+  if (config.storm_threshold < 1) throw std::invalid_argument("irqsim: storm_threshold must be at least 1");
+  if (config.interrupt_object_capacity < 1) {
+    throw std::invalid_argument("irqsim: interrupt_object_capacity must be at least 1");
+  }
+  return config;
+}
+
+}  // namespace
+
+Machine::Machine(const MachineConfig& config)
+    : config_(validated(config)),
+      serial_(machines_created.fetch_add(1) + 1),
+      active_mask_(config.processors == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << config.processors) - 1),
+      next_external_id_(config.processors),
+      interrupt_objects_(config.interrupt_object_capacity),
+      controller_(*this, config) {
+  processors_.reserve(config.processors);
+  for (unsigned i = 0; i < config.processors; ++i) processors_.push_back(std::make_unique<Processor>(*this, i));
+  std::lock_guard lock(registry_mutex);
+  registry.push_back(this);
+  newest_machine.store(this, std::memory_order_release);
+}
+
+Machine::~Machine() {
+  {
+    std::lock_guard lock(registry_mutex);
+    std::erase(registry, this);
+    newest_machine.store(registry.empty() ? nullptr : registry.back(), std::memory_order_release);
+  }
+  shut_down();
+}
+
+void Machine::shut_down() {
+  for (auto& processor : processors_) processor->stop();
+}
+
+Machine& Machine::active() {
+  Machine* machine = newest_machine.load(std::memory_order_acquire);
+  if (machine == nullptr) {
+    throw std::logic_error("irqsim: a WDK routine was called while no irqsim::Machine exists");
+  }
+  return *machine;
+}
+
+std::uintptr_t Machine::lock_token_for(std::uint32_t context_id) const noexcept {
+  return kTokenTag | ((serial_ & kSerialMask) << 16) | (std::uintptr_t{context_id & 0x7FFF} << 1) | 1u;
+}
+
+std::uintptr_t Machine::new_external_lock_token() noexcept {
+  return lock_token_for(next_external_id_.fetch_add(1, std::memory_order_relaxed));
+}
+
+bool Machine::is_lock_token(std::uintptr_t value) const noexcept {
+  return (value & kTagMask) == kTokenTag && ((value >> 16) & kSerialMask) == (serial_ & kSerialMask) &&
+         (value & 1u) != 0;
+}
+
+// ---- work ---------------------------------------------------------------------------------
+
+void Machine::submit(unsigned processor, std::shared_ptr<WorkItem> item) {
+  if (processor >= processors_.size()) {
+    throw std::out_of_range(fmt::format("irqsim: processor {} does not exist (the machine has {})", processor,
+                                        processors_.size()));
+  }
+  activity_started();
+  processors_[processor]->submit(std::move(item));
+}
+
+void Machine::wait_for(const WorkItem& item) {
+  std::unique_lock lock(events_mutex_);
+  events_.wait(lock, [&] { return item.state.load(std::memory_order_acquire) != WorkItem::State::Queued; });
+}
+
+void Machine::record_posted_failure(std::exception_ptr error) {
+  std::lock_guard lock(events_mutex_);
+  if (!posted_failure_) posted_failure_ = std::move(error);
+}
+
+// ---- quiescence -----------------------------------------------------------------------------
+
+void Machine::activity_finished() {
+  if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) notify_waiters();
+}
+
+void Machine::notify_waiters() {
+  { std::lock_guard lock(events_mutex_); }
+  events_.notify_all();
+}
+
+void Machine::wait_until_quiescent(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(events_mutex_);
+  const bool settled = events_.wait_for(lock, timeout, [&] {
+    return busy_.load(std::memory_order_acquire) == 0 || halted();
+  });
+  if (halted()) {
+    report_observed_ = true;
+    throw BugCheckError(*report_);
+  }
+  if (posted_failure_) std::rethrow_exception(std::exchange(posted_failure_, nullptr));
+  if (!settled) {
+    throw TimeoutError(fmt::format("irqsim: the machine was still busy after {} ms ({} interrupts or "
+                                   "functions outstanding)",
+                                   timeout.count(), busy_.load()));
+  }
+}
+
+// ---- bug checks ---------------------------------------------------------------------------
+
+void Machine::bug_check(const ExecutionContext& context, std::uint32_t code, std::array<std::uint64_t, 4> parameters,
+                        std::string rule) {
+  {
+    std::lock_guard lock(events_mutex_);
+    if (!report_) {
+      report_ = BugCheckReport{code, parameters, context.processor_number(), context.irql(), std::move(rule)};
+    }
+    halted_.store(true, std::memory_order_release);
+  }
+  events_.notify_all();
+  for (auto& processor : processors_) processor->wake();
+  leave_halted_machine(context);
+}
+
+void Machine::leave_halted_machine(const ExecutionContext& context) {
+  if (context.processor() != nullptr) throw ProcessorHalt{};
+  std::lock_guard lock(events_mutex_);
+  if (!report_) throw std::logic_error("irqsim: leave_halted_machine on a machine that has not halted");
+  report_observed_ = true;
+  throw BugCheckError(*report_);
+}
+
+std::optional<BugCheckReport> Machine::report(bool mark_observed) const {
+  std::lock_guard lock(events_mutex_);
+  if (report_ && mark_observed) report_observed_ = true;
+  return report_;
+}
+
+bool Machine::report_unobserved() const {
+  std::lock_guard lock(events_mutex_);
+  return report_ && !report_observed_;
+}
+
+}  // namespace irqsim::core

@@ -1,0 +1,101 @@
+#pragma once
+// The engine behind irqsim::Machine: owns the processors, the interrupt controller and the
+// interrupt objects, keeps the bug-check state, and counts the work still in flight so a test
+// can wait for quiescence.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/interrupt_controller.hpp"
+#include "core/interrupt_object.hpp"
+#include "irqsim/bugcheck.hpp"
+#include "irqsim/machine.hpp"
+
+namespace irqsim::core {
+
+class ExecutionContext;
+class Processor;
+struct WorkItem;
+
+// Thrown on a processor thread to unwind driver code when the machine halts or stops. It is
+// deliberately not a std::exception, so `catch (const std::exception&)` in driver code cannot
+// swallow it.
+struct ProcessorHalt {};
+
+class Machine {
+ public:
+  explicit Machine(const MachineConfig& config);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // The machine WDK calls from a thread that is not a simulated processor act on: the most
+  // recently created one still alive. Throws std::logic_error if there is none.
+  static Machine& active();
+
+  // Stops and joins every processor; idempotent. The destructor calls it too.
+  void shut_down();
+
+  [[nodiscard]] const MachineConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::uint64_t serial() const noexcept { return serial_; }
+  [[nodiscard]] unsigned processor_count() const noexcept { return config_.processors; }
+  [[nodiscard]] std::uint64_t active_processors() const noexcept { return active_mask_; }
+  [[nodiscard]] Processor& processor(unsigned index) { return *processors_.at(index); }
+  [[nodiscard]] InterruptController& controller() noexcept { return controller_; }
+  [[nodiscard]] InterruptObjectPool& interrupt_objects() noexcept { return interrupt_objects_; }
+
+  // Lock ownership tokens: a recognisable tag, this machine's serial and a context id, so a
+  // spin lock holding anything else is known to be uninitialised or corrupt.
+  [[nodiscard]] std::uintptr_t lock_token_for(std::uint32_t context_id) const noexcept;
+  [[nodiscard]] std::uintptr_t new_external_lock_token() noexcept;
+  [[nodiscard]] bool is_lock_token(std::uintptr_t value) const noexcept;
+
+  // Work for a processor. The machine owns the item until it has run or been abandoned.
+  void submit(unsigned processor, std::shared_ptr<WorkItem> item);
+  void wait_for(const WorkItem& item);
+  void record_posted_failure(std::exception_ptr error);
+
+  // Quiescence: every outstanding interrupt or work item counts one activity.
+  void activity_started() noexcept { busy_.fetch_add(1, std::memory_order_acq_rel); }
+  void activity_finished();
+  void wait_until_quiescent(std::chrono::milliseconds timeout);
+  void notify_waiters();
+
+  // Bug checks. The first one wins and halts the machine; the caller unwinds: a processor
+  // back to its idle loop, any other thread with BugCheckError.
+  [[noreturn]] void bug_check(const ExecutionContext& context, std::uint32_t code,
+                              std::array<std::uint64_t, 4> parameters, std::string rule);
+  [[noreturn]] void leave_halted_machine(const ExecutionContext& context);
+  [[nodiscard]] bool halted() const noexcept { return halted_.load(std::memory_order_acquire); }
+  [[nodiscard]] std::optional<BugCheckReport> report(bool mark_observed) const;
+  [[nodiscard]] bool report_unobserved() const;
+
+ private:
+  MachineConfig config_;
+  std::uint64_t serial_;
+  std::uint64_t active_mask_;
+  std::atomic<std::uint32_t> next_external_id_;
+  InterruptObjectPool interrupt_objects_;
+  InterruptController controller_;
+
+  std::atomic<std::int64_t> busy_{0};
+  mutable std::mutex events_mutex_;
+  std::condition_variable events_;
+  std::exception_ptr posted_failure_;
+
+  std::atomic<bool> halted_{false};
+  std::optional<BugCheckReport> report_;
+  mutable bool report_observed_ = false;
+
+  // Last: processors start running at construction and must stop before anything above dies.
+  std::vector<std::unique_ptr<Processor>> processors_;
+};
+
+}  // namespace irqsim::core

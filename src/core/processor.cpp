@@ -1,0 +1,121 @@
+#include "core/processor.hpp"
+
+#include "core/interrupt_dispatch.hpp"
+#include "core/machine.hpp"
+#include "platform/backoff.hpp"
+
+#include <fmt/format.h>
+
+namespace irqsim::core {
+
+namespace {
+thread_local Processor* this_processor = nullptr;
+}
+
+Processor::Processor(Machine& machine, unsigned index)
+    : machine_(machine), index_(index), context_(machine, this, machine.lock_token_for(index)) {
+  thread_ = std::thread([this] { main(); });
+}
+
+Processor::~Processor() {
+  stop();
+  std::shared_ptr<WorkItem>* holder = nullptr;
+  while (work_.pop(holder)) delete holder;
+}
+
+Processor* Processor::current() noexcept { return this_processor; }
+
+void Processor::submit(std::shared_ptr<WorkItem> item) {
+  work_.push(new std::shared_ptr<WorkItem>(std::move(item)));
+  wake();
+}
+
+void Processor::stop() {
+  stop_.store(true, std::memory_order_release);
+  wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Processor::main() {
+  this_processor = this;
+  try {
+    serve();
+  } catch (const ProcessorHalt&) {
+    // The machine halted (or is stopping) under some driver code: its frames are gone now.
+  }
+  // A halted processor stays frozen, but work queued to it must not wait forever.
+  while (!stopping()) {
+    const std::uint32_t seen = doorbell_.read();
+    abandon_queued_work();
+    if (!stopping()) doorbell_.sleep_unless_rung_since(seen);
+  }
+  abandon_queued_work();
+}
+
+void Processor::serve() {
+  while (!stopping()) {
+    const std::uint32_t seen = doorbell_.read();
+    context_.check_still_running();
+    take_pending_interrupts(context_);
+    if (auto item = next_work()) {
+      run(*item);
+      continue;
+    }
+    idle_until_woken(seen);
+  }
+}
+
+void Processor::idle_until_woken(std::uint32_t seen) {
+  // Spin a little first: in a busy test the next interrupt is usually microseconds away.
+  platform::Backoff backoff;
+  while (backoff.still_spinning()) {
+    if (doorbell_.read() != seen) return;
+    backoff.pause();
+  }
+  doorbell_.sleep_unless_rung_since(seen);
+}
+
+std::shared_ptr<WorkItem> Processor::next_work() {
+  std::shared_ptr<WorkItem>* holder = nullptr;
+  if (!work_.pop(holder)) return nullptr;
+  std::shared_ptr<WorkItem> item = std::move(*holder);
+  delete holder;
+  return item;
+}
+
+void Processor::run(WorkItem& item) {
+  try {
+    item.function();
+  } catch (const ProcessorHalt&) {
+    finish(item, WorkItem::State::Abandoned);
+    throw;
+  } catch (...) {
+    // An exception (a failed test assertion, say) unwound driver code: whatever IRQL and
+    // locks it left behind belong to frames that no longer exist.
+    item.failure = std::current_exception();
+    context_.reset();
+  }
+  if (context_.irql() != irql::kPassive) {
+    const Irql left_at = context_.irql();
+    finish(item, WorkItem::State::Abandoned);
+    machine_.bug_check(context_, bugcheck::kWorkerThreadReturnedAtBadIrql,
+                       {0, left_at, reinterpret_cast<std::uintptr_t>(&item), 0},
+                       fmt::format("A function run on processor {} at PASSIVE_LEVEL returned at IRQL {}; "
+                                   "code run by a worker thread must return at PASSIVE_LEVEL.",
+                                   index_, left_at));
+  }
+  if (item.detached && item.failure) machine_.record_posted_failure(item.failure);
+  finish(item, WorkItem::State::Done);
+}
+
+void Processor::finish(WorkItem& item, WorkItem::State state) {
+  item.state.store(state, std::memory_order_release);
+  machine_.activity_finished();
+  machine_.notify_waiters();
+}
+
+void Processor::abandon_queued_work() {
+  while (auto item = next_work()) finish(*item, WorkItem::State::Abandoned);
+}
+
+}  // namespace irqsim::core

@@ -1,0 +1,58 @@
+#pragma once
+// A simulated processor: an OS thread with its own IRQL that takes interrupts from the
+// controller and runs work items at PASSIVE_LEVEL. When there is nothing to do it parks on
+// its doorbell, so an idle machine costs (almost) no CPU.
+
+#include <atomic>
+#include <boost/lockfree/queue.hpp>
+#include <memory>
+#include <thread>
+
+#include "core/execution_context.hpp"
+#include "core/work_item.hpp"
+#include "platform/doorbell.hpp"
+
+namespace irqsim::core {
+
+class Machine;
+
+class Processor {
+ public:
+  Processor(Machine& machine, unsigned index);
+  ~Processor();
+  Processor(const Processor&) = delete;
+  Processor& operator=(const Processor&) = delete;
+
+  // The processor the calling thread is, or nullptr.
+  static Processor* current() noexcept;
+
+  [[nodiscard]] unsigned index() const noexcept { return index_; }
+  [[nodiscard]] ExecutionContext& context() noexcept { return context_; }
+  [[nodiscard]] bool stopping() const noexcept { return stop_.load(std::memory_order_acquire); }
+
+  void submit(std::shared_ptr<WorkItem> item);
+  // Something changed for this processor: a pending interrupt, work, a halt.
+  void wake() noexcept { doorbell_.ring(); }
+  // Asks the thread to finish and joins it.
+  void stop();
+
+ private:
+  void main();
+  void serve();
+  void idle_until_woken(std::uint32_t seen);
+  void run(WorkItem& item);
+  void finish(WorkItem& item, WorkItem::State state);
+  void abandon_queued_work();
+  std::shared_ptr<WorkItem> next_work();
+
+  Machine& machine_;
+  unsigned index_;
+  ExecutionContext context_;
+  std::atomic<bool> stop_{false};
+  platform::Doorbell doorbell_;
+  // Holders of shared_ptrs: the queue needs trivially copyable elements.
+  boost::lockfree::queue<std::shared_ptr<WorkItem>*> work_{16};
+  std::thread thread_;
+};
+
+}  // namespace irqsim::core

@@ -1,0 +1,87 @@
+#include "core/spin_lock.hpp"
+
+#include <atomic>
+
+#include <fmt/format.h>
+
+#include "core/execution_context.hpp"
+#include "core/machine.hpp"
+#include "platform/backoff.hpp"
+
+namespace irqsim::core::spin_lock {
+
+namespace {
+
+std::uint64_t address_of(const std::uintptr_t& lock) { return reinterpret_cast<std::uintptr_t>(&lock); }
+
+// Checks what a lock holds before waiting for it: our own token means waiting forever on
+// ourselves, a value that is no owner's token means it was never initialised.
+void check_owner(ExecutionContext& context, std::uintptr_t& lock, std::uintptr_t owner, std::string_view api) {
+  if (owner == context.lock_token()) {
+    context.machine().bug_check(
+        context, bugcheck::kSpinLockAlreadyOwned, {address_of(lock), 0, 0, 0},
+        fmt::format("{} tried to acquire spin lock {:#x}, which this processor already owns; "
+                    "acquiring a spin lock recursively deadlocks.",
+                    api, address_of(lock)));
+  }
+  if (owner != 0 && !context.machine().is_lock_token(owner)) {
+    context.machine().bug_check(
+        context, bugcheck::kSpinLockInitFailure, {address_of(lock), owner, 0, 0},
+        fmt::format("{} found spin lock {:#x} holding {:#x}, which is no owner of this machine: "
+                    "the lock was not initialized with KeInitializeSpinLock, was overwritten, or was "
+                    "left held by an earlier machine.",
+                    api, address_of(lock), owner));
+  }
+}
+
+}  // namespace
+
+void acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
+  std::atomic_ref<std::uintptr_t> cell(lock);
+  std::uintptr_t owner = cell.load(std::memory_order_relaxed);
+  platform::Backoff backoff;
+  for (;;) {
+    if (owner == 0 &&
+        cell.compare_exchange_weak(owner, context.lock_token(), std::memory_order_acquire,
+                                   std::memory_order_relaxed)) {
+      break;
+    }
+    if (owner == 0) continue;  // spurious failure of the weak exchange
+    check_owner(context, lock, owner, api);
+    context.preemption_point();
+    context.check_still_running();
+    backoff.pause();
+    owner = cell.load(std::memory_order_relaxed);
+  }
+  context.note_lock_acquired(required);
+}
+
+bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
+  std::atomic_ref<std::uintptr_t> cell(lock);
+  std::uintptr_t owner = cell.load(std::memory_order_relaxed);
+  if (owner != 0) {
+    check_owner(context, lock, owner, api);
+    return false;
+  }
+  if (!cell.compare_exchange_strong(owner, context.lock_token(), std::memory_order_acquire,
+                                    std::memory_order_relaxed)) {
+    return false;
+  }
+  context.note_lock_acquired(required);
+  return true;
+}
+
+void release(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
+  std::atomic_ref<std::uintptr_t> cell(lock);
+  const std::uintptr_t owner = cell.load(std::memory_order_relaxed);
+  if (owner != context.lock_token()) {
+    context.machine().bug_check(
+        context, bugcheck::kSpinLockNotOwned, {address_of(lock), owner, 0, 0},
+        fmt::format("{} released spin lock {:#x}, which this processor does not own ({}).", api,
+                    address_of(lock), owner == 0 ? "it is not held" : "another owner holds it"));
+  }
+  cell.store(0, std::memory_order_release);
+  context.note_lock_released(required);
+}
+
+}  // namespace irqsim::core::spin_lock

@@ -1,0 +1,42 @@
+#pragma once
+// What every WDK entry point does first: find the caller's execution context, give pending
+// interrupts their preemption point, and check the caller's IRQL and pointers the way Driver
+// Verifier would. Checks that fail become bug checks naming the API and the rule.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/execution_context.hpp"
+#include "irqsim/bugcheck.hpp"
+#include "wdm.h"
+
+namespace irqsim::wdk {
+
+// The caller's context, after a preemption point (every library call is one).
+core::ExecutionContext& enter(std::string_view api);
+
+[[noreturn]] void bug_check(core::ExecutionContext& context, std::uint32_t code,
+                            std::array<std::uint64_t, 4> parameters, std::string rule);
+
+// "DISPATCH_LEVEL (2)" for named levels, "12" otherwise.
+std::string irql_name(Irql level);
+
+// Bug check 0xC4 with `verifier_code` when the caller is above `highest`. For a DDI-rule code
+// parameter 2 points to a text naming the rule; for the classic codes it is the current IRQL.
+void require_irql_at_most(core::ExecutionContext& context, Irql highest, std::uint64_t verifier_code,
+                          std::string_view api, std::uint64_t parameter3 = 0);
+void require_irql_at_least(core::ExecutionContext& context, Irql lowest, std::uint64_t verifier_code,
+                           std::string_view api, std::uint64_t parameter3 = 0);
+
+// A NULL pointer the routine would dereference: 0xD1 at DISPATCH_LEVEL or above, 0x50 below.
+void require_pointer(core::ExecutionContext& context, const void* pointer, std::string_view api,
+                     std::string_view parameter);
+
+// Lowers to `level` with the checks every lowering path shares (0xC4/0x31 for a "lowering"
+// to a higher level, 0xF for lowering below a spin lock still held), then takes interrupts.
+void lower_irql(core::ExecutionContext& context, Irql level, std::string_view api);
+
+inline std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+}  // namespace irqsim::wdk
