@@ -143,14 +143,18 @@ typedef struct _PROCESSOR_NUMBER {
   USHORT Group;   /**< Processor group (always 0 in the simulator). */
   UCHAR Number;   /**< Processor number within the group. */
   UCHAR Reserved; /**< Reserved, zero. */
-} PROCESSOR_NUMBER, *PPROCESSOR_NUMBER;
+} PROCESSOR_NUMBER;
+/** @brief Pointer to PROCESSOR_NUMBER. */
+typedef PROCESSOR_NUMBER *PPROCESSOR_NUMBER;
 
 /** @brief An affinity mask qualified by a processor group. */
 typedef struct _GROUP_AFFINITY {
   KAFFINITY Mask;     /**< Processors of the group. */
   USHORT Group;       /**< The group. */
   USHORT Reserved[3]; /**< Reserved, zero. */
-} GROUP_AFFINITY, *PGROUP_AFFINITY;
+} GROUP_AFFINITY;
+/** @brief Pointer to GROUP_AFFINITY. */
+typedef GROUP_AFFINITY *PGROUP_AFFINITY;
 /** @} */
 
 /** @name Spin locks */

@@ -1,0 +1,52 @@
+#pragma once
+/// @file
+/// @brief GoogleTest helpers for driver tests: expecting a bug check, and failing a test when a
+///        machine is destroyed after a bug check nobody looked at.
+///
+/// Including this header installs an unobserved-bug-check handler that reports the bug check
+/// as a GoogleTest failure of the running test.
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <utility>
+
+#include "irqsim/bugcheck.hpp"
+#include "irqsim/machine.hpp"
+
+namespace irqsim::testing {
+
+/// @brief Runs `f` and returns the report of the bug check it ended with, or nothing if `f`
+/// returned normally. Other exceptions pass through.
+template <class F>
+std::optional<BugCheckReport> bug_check_from(F&& f) {
+  try {
+    std::forward<F>(f)();
+  } catch (const BugCheckError& error) {
+    return error.report();
+  }
+  return std::nullopt;
+}
+
+/// @brief Makes a destroyed machine's unobserved bug check fail the running test.
+inline const bool kFailTestsOnUnobservedBugChecks = [] {
+  set_unobserved_bug_check_handler([](const BugCheckReport& report) {
+    ADD_FAILURE() << "a simulated machine bug-checked and no test observed it:\n" << report.to_string();
+  });
+  return true;
+}();
+
+}  // namespace irqsim::testing
+
+/// @brief Expects `statement` to end in a bug check with code `expected_code`; on a mismatch the
+/// failure message carries the full report.
+#define IRQSIM_EXPECT_BUGCHECK(statement, expected_code)                                          \
+  do {                                                                                            \
+    const auto irqsim_report_ = ::irqsim::testing::bug_check_from([&] { statement; });            \
+    if (!irqsim_report_) {                                                                        \
+      ADD_FAILURE() << "expected bug check " << (expected_code) << " from: " #statement;          \
+    } else {                                                                                      \
+      EXPECT_EQ(irqsim_report_->code, static_cast<std::uint32_t>(expected_code))                  \
+          << irqsim_report_->to_string();                                                         \
+    }                                                                                             \
+  } while (false)
