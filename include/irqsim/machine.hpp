@@ -34,8 +34,9 @@ struct MachineConfig {
   unsigned processors = 2;
   /// @brief Which eligible processor receives an interrupt.
   DeliveryPolicy delivery = DeliveryPolicy::RoundRobin;
-  /// @brief Consecutive deliveries of a level-triggered line that stays asserted (or of a
-  /// latched chain in which some ISR keeps claiming) before bug check 0xF2 is raised.
+  /// @brief Interrupt-storm limit (bug check 0xF2): consecutive unclaimed deliveries of a
+  /// level-triggered line that stays asserted, or consecutive claimed passes of a latched chain.
+  /// A level line that stays asserted although ISRs claim it storms after 100 times as many.
   unsigned storm_threshold = 1000;
   /// @brief How many interrupt objects can be connected at once; connecting one more
   /// returns STATUS_INSUFFICIENT_RESOURCES.

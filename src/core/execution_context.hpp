@@ -27,6 +27,9 @@ class ExecutionContext {
   [[nodiscard]] std::optional<unsigned> processor_number() const;
 
   [[nodiscard]] Irql irql() const noexcept { return irql_.load(std::memory_order_relaxed); }
+  // The IRQL as the interrupt controller reads it from another thread when routing; paired
+  // with the sequentially consistent stores below so a lowering is never missed.
+  [[nodiscard]] Irql published_irql() const noexcept { return irql_.load(std::memory_order_seq_cst); }
   // Raising never lets an interrupt in, so it needs no preemption point.
   void raise_to(Irql level) noexcept { irql_.store(level, std::memory_order_seq_cst); }
   // Lowering is a preemption point: interrupts pending above the new level are taken here.

@@ -60,7 +60,8 @@ void InterruptController::deassert_line(std::uint32_t vector) {
   std::lock_guard lock(mutex_);
   Vector& v = at(vector);
   v.line = false;
-  v.stuck_deliveries = 0;
+  v.unclaimed_in_a_row = 0;
+  v.asserted_in_a_row = 0;
   reevaluate(vector);
 }
 
@@ -182,7 +183,7 @@ std::optional<unsigned> InterruptController::pick_processor(const Vector& v) {
     const unsigned candidate = (first + step) % processor_count_;
     if ((v.affinity >> candidate & 1u) == 0) continue;
     Processor& processor = machine_.processor(candidate);
-    if (processor.stopping() || processor.context().irql() >= v.irql) continue;
+    if (processor.stopping() || processor.context().published_irql() >= v.irql) continue;
     next_round_robin_ = (candidate + 1) % processor_count_;
     return candidate;
   }
@@ -284,7 +285,7 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, Irql c
   return Acceptance{*best, v.irql, v.mode, v.chain};
 }
 
-bool InterruptController::end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome) {
+std::optional<std::string> InterruptController::end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome) {
   std::lock_guard lock(mutex_);
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
@@ -295,14 +296,25 @@ bool InterruptController::end_of_interrupt(const Acceptance& accepted, const Del
   } else {
     ++v.stats.unclaimed;
   }
-  bool storming = false;
+  // A level line still asserted after delivery either belongs to another device on the line
+  // that is next in turn, or nobody is silencing it. Unclaimed deliveries are a storm quickly;
+  // claimed ones only after far more, since a busy shared line legitimately stays asserted.
   if (accepted.mode == TriggerMode::Level && v.line) {
-    storming = ++v.stuck_deliveries >= storm_threshold_;
+    v.unclaimed_in_a_row = outcome.claimed ? 0 : v.unclaimed_in_a_row + 1;
+    ++v.asserted_in_a_row;
+    if (v.unclaimed_in_a_row >= storm_threshold_) {
+      return fmt::format("stayed asserted through {} consecutive deliveries that no ISR claimed", v.unclaimed_in_a_row);
+    }
+    if (v.asserted_in_a_row >= std::uint64_t{storm_threshold_} * kClaimedStormFactor) {
+      return fmt::format("stayed asserted through {} consecutive deliveries although ISRs claimed them",
+                         v.asserted_in_a_row);
+    }
   } else {
-    v.stuck_deliveries = 0;
+    v.unclaimed_in_a_row = 0;
+    v.asserted_in_a_row = 0;
   }
-  if (!storming) reevaluate(accepted.vector);
-  return storming;
+  reevaluate(accepted.vector);
+  return std::nullopt;
 }
 
 }  // namespace irqsim::core

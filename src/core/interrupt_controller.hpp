@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/interrupt_object.hpp"
@@ -45,6 +46,7 @@ struct DeliveryOutcome {
 class InterruptController {
  public:
   static constexpr std::uint32_t kVectorCount = irqsim::Machine::kVectorCount;
+  static constexpr unsigned kClaimedStormFactor = 100;
 
   enum class ConnectResult : std::uint8_t { Connected, NotShareable, ModeMismatch, IrqlMismatch };
 
@@ -68,9 +70,10 @@ class InterruptController {
   // Processor side. The first is a lock-free hint checked at every preemption point.
   [[nodiscard]] bool may_have_work_above(unsigned processor, Irql irql) const noexcept;
   std::optional<Acceptance> accept(unsigned processor, Irql current);
-  // Returns true when the vector is storming: a level line still asserted after
-  // storm_threshold consecutive deliveries.
-  bool end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome);
+  // Returns what is wrong when the vector is storming: a level line still asserted after
+  // storm_threshold consecutive unclaimed deliveries, or after kClaimedStormFactor times as many
+  // deliveries whether claimed or not.
+  std::optional<std::string> end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome);
 
  private:
   struct Vector {
@@ -88,7 +91,8 @@ class InterruptController {
     int routed_to = -1;
     bool unrouted = false;
     bool outstanding = false;
-    unsigned stuck_deliveries = 0;
+    unsigned unclaimed_in_a_row = 0;
+    std::uint64_t asserted_in_a_row = 0;
     VectorStats stats;
   };
 

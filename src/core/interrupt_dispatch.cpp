@@ -1,5 +1,8 @@
 #include "core/interrupt_dispatch.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "core/execution_context.hpp"
@@ -38,6 +41,8 @@ bool call_service_routine(ExecutionContext& context, InterruptObject& object) {
   return claimed;
 }
 
+bool runs_here(const InterruptObject& object, unsigned processor) { return (object.affinity >> processor & 1u) != 0; }
+
 std::string describe_chain(const Chain& chain) {
   std::string text;
   for (const InterruptObject* object : chain) {
@@ -47,57 +52,65 @@ std::string describe_chain(const Chain& chain) {
   return text.empty() ? std::string("none") : text;
 }
 
-[[noreturn]] void report_storm(ExecutionContext& context, const Acceptance& accepted, const Chain& mine,
-                               std::string_view what) {
+[[noreturn]] void report_storm(ExecutionContext& context, const Acceptance& accepted, std::string_view what) {
+  const unsigned processor = context.processor()->index();
+  Chain mine;
+  if (accepted.chain) {
+    for (InterruptObject* object : *accepted.chain) {
+      if (runs_here(*object, processor)) mine.push_back(object);
+    }
+  }
   const InterruptObject* first = mine.empty() ? nullptr : mine.front();
   context.machine().bug_check(
       context, bugcheck::kHardwareInterruptStorm,
       {first ? address(first->routine) : 0, first ? address(first->context) : 0, address(first),
        mine.size() > 1 ? 2u : 1u},
-      fmt::format("Vector {:#x} (IRQL {}, {}) {} {} consecutive times; connected: {}.", accepted.vector,
-                  accepted.irql, accepted.mode == TriggerMode::Level ? "level-triggered" : "latched",
-                  what, context.machine().config().storm_threshold, describe_chain(mine)));
+      fmt::format("Vector {:#x} (IRQL {}, {}) {}; connected ISRs: {}.", accepted.vector, accepted.irql,
+                  accepted.mode == TriggerMode::Level ? "level-triggered" : "latched", what, describe_chain(mine)));
 }
 
-// Walks the objects connected on this processor. A level-triggered chain stops at the first
-// ISR that claims the interrupt (the line will bring it back if another device still needs
-// service); a latched chain repeats whole passes until one in which nobody claims it, because
-// an edge that arrived while the chain ran would otherwise be lost.
-DeliveryOutcome run_service_routines(ExecutionContext& context, const Acceptance& accepted) {
+// Calls the ISRs connected on this processor, in connection order, until `stop_at_claim` and
+// one claims. Returns {claimed, called any}.
+std::pair<bool, bool> one_pass(ExecutionContext& context, const Chain& chain, bool stop_at_claim) {
   const unsigned processor = context.processor()->index();
-  Chain mine;
-  if (accepted.chain) {
-    for (InterruptObject* object : *accepted.chain) {
-      if ((object->affinity >> processor & 1u) != 0) mine.push_back(object);
-    }
+  bool claimed = false;
+  bool called = false;
+  for (InterruptObject* object : chain) {
+    if (!runs_here(*object, processor)) continue;
+    called = true;
+    claimed |= call_service_routine(context, *object);
+    if (claimed && stop_at_claim) break;
   }
+  return {claimed, called};
+}
+
+// Walks the objects connected on this processor. One object is called once. A level-triggered
+// chain stops at the first ISR that claims the interrupt (the line brings it back if another
+// device still needs service); a latched chain repeats whole passes until one in which nobody
+// claims it, because an edge that arrived while the chain ran would otherwise be lost.
+void run_service_routines(ExecutionContext& context, const Acceptance& accepted) {
   DeliveryOutcome outcome;
-  if (mine.empty()) {
-    outcome.unexpected = true;
-  } else if (mine.size() == 1) {
-    outcome.claimed = call_service_routine(context, *mine.front());
-  } else if (accepted.mode == TriggerMode::Level) {
-    for (InterruptObject* object : mine) {
-      if (call_service_routine(context, *object)) {
-        outcome.claimed = true;
-        break;
+  if (accepted.chain) {
+    const unsigned processor = context.processor()->index();
+    const auto count = std::count_if(accepted.chain->begin(), accepted.chain->end(),
+                                     [&](const InterruptObject* object) { return runs_here(*object, processor); });
+    const bool repeat_passes = count > 1 && accepted.mode == TriggerMode::Edge;
+    auto [claimed, called] = one_pass(context, *accepted.chain, !repeat_passes);
+    outcome.claimed = claimed;
+    outcome.unexpected = !called;
+    const unsigned limit = context.machine().config().storm_threshold;
+    for (unsigned passes = 1; repeat_passes && claimed; ++passes) {
+      if (passes >= limit) {
+        report_storm(context, accepted, fmt::format("was claimed in {} consecutive passes of its chain", passes));
       }
+      claimed = one_pass(context, *accepted.chain, false).first;
     }
   } else {
-    unsigned passes = 0;
-    for (bool claimed_in_pass = true; claimed_in_pass;) {
-      claimed_in_pass = false;
-      for (InterruptObject* object : mine) claimed_in_pass |= call_service_routine(context, *object);
-      outcome.claimed |= claimed_in_pass;
-      if (claimed_in_pass && ++passes >= context.machine().config().storm_threshold) {
-        report_storm(context, accepted, mine, "kept being claimed by a latched chain");
-      }
-    }
+    outcome.unexpected = true;
   }
-  if (context.machine().controller().end_of_interrupt(accepted, outcome)) {
-    report_storm(context, accepted, mine, "stayed asserted through delivery");
+  if (auto storm = context.machine().controller().end_of_interrupt(accepted, outcome)) {
+    report_storm(context, accepted, *storm);
   }
-  return outcome;
 }
 
 }  // namespace
@@ -107,6 +120,7 @@ void take_pending_interrupts(ExecutionContext& context) {
   if (processor == nullptr) return;
   InterruptController& controller = context.machine().controller();
   while (controller.may_have_work_above(processor->index(), context.irql())) {
+    context.check_still_running();
     auto accepted = controller.accept(processor->index(), context.irql());
     if (!accepted) return;
     // The hardware raises the processor to the vector's IRQL when it takes the interrupt and
