@@ -111,7 +111,7 @@ class Machine {
   auto run_on(unsigned processor, F&& f) -> std::invoke_result_t<F&> {
     using Result = std::invoke_result_t<F&>;
     if constexpr (std::is_void_v<Result>) {
-      run_on_processor(processor, std::function<void()>(std::forward<F>(f)));
+      run_on_processor(processor, [&f] { f(); });
     } else {
       std::optional<Result> result;
       run_on_processor(processor, [&result, &f] { result.emplace(f()); });

@@ -96,13 +96,19 @@ void Processor::run(WorkItem& item) {
     context_.reset();
   }
   if (context_.irql() != irql::kPassive) {
+    // Record the bug check before the item counts as finished, so whoever waits for it finds
+    // the machine halted with the report.
     const Irql left_at = context_.irql();
-    finish(item, WorkItem::State::Abandoned);
-    machine_.bug_check(context_, bugcheck::kWorkerThreadReturnedAtBadIrql,
-                       {0, left_at, reinterpret_cast<std::uintptr_t>(&item), 0},
-                       fmt::format("A function run on processor {} at PASSIVE_LEVEL returned at IRQL {}; "
-                                   "code run by a worker thread must return at PASSIVE_LEVEL.",
-                                   index_, left_at));
+    try {
+      machine_.bug_check(context_, bugcheck::kWorkerThreadReturnedAtBadIrql,
+                         {0, left_at, reinterpret_cast<std::uintptr_t>(&item), 0},
+                         fmt::format("A function run on processor {} at PASSIVE_LEVEL returned at IRQL {}; "
+                                     "code run by a worker thread must return at PASSIVE_LEVEL.",
+                                     index_, left_at));
+    } catch (const ProcessorHalt&) {
+      finish(item, WorkItem::State::Abandoned);
+      throw;
+    }
   }
   if (item.detached && item.failure) machine_.record_posted_failure(item.failure);
   finish(item, WorkItem::State::Done);

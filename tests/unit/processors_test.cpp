@@ -1,0 +1,328 @@
+// Processor numbers and counts (KeGetCurrentProcessorNumber(Ex), KeQueryActiveProcessorCount(Ex),
+// KeQueryActiveProcessors, KeQueryMaximumProcessorCount) and the machine's configuration and
+// lifetime as the WDK routines see it.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <wdm.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <irqsim/bugcheck.hpp>
+#include <irqsim/machine.hpp>
+#include <irqsim/testing.hpp>
+
+namespace {
+
+using irqsim::testing::bug_check_from;
+using ::testing::HasSubstr;
+
+namespace bugcheck = irqsim::bugcheck;
+
+constexpr ULONG kVector = 0x72;
+constexpr KIRQL kDeviceIrql = 6;
+
+struct IsrRecord {
+  std::atomic<int> runs{0};
+  std::atomic<int> processor{-1};
+};
+
+BOOLEAN RecordingIsr(PKINTERRUPT, PVOID context) {
+  auto* record = static_cast<IsrRecord*>(context);
+  record->processor = static_cast<int>(KeGetCurrentProcessorNumber());
+  record->runs.fetch_add(1);
+  return TRUE;
+}
+
+std::string what_of(const std::exception& error) { return error.what(); }
+
+// ---- KeGetCurrentProcessorNumber(Ex) --------------------------------------------------------
+
+TEST(KeGetCurrentProcessorNumber, ReturnsTheIndexOfEachProcessor) {
+  irqsim::Machine m({.processors = 8});
+  for (unsigned p = 0; p < 8; ++p) {
+    EXPECT_EQ(m.run_on(p, [] { return KeGetCurrentProcessorNumber(); }), p);
+  }
+}
+
+TEST(KeGetCurrentProcessorNumber, ReturnsTheLastIndexOnA64ProcessorMachine) {
+  irqsim::Machine m({.processors = 64});
+  EXPECT_EQ(m.run_on(63, [] { return KeGetCurrentProcessorNumber(); }), 63u);
+  EXPECT_EQ(m.run_on(32, [] { return KeGetCurrentProcessorNumber(); }), 32u);
+}
+
+TEST(KeGetCurrentProcessorNumber, IsZeroOnTheTestThread) {
+  irqsim::Machine m({.processors = 4});
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 0u);
+}
+
+TEST(KeGetCurrentProcessorNumber, NamesTheProcessorAnIsrRunsOn) {
+  irqsim::Machine m({.processors = 4});
+  IsrRecord isr;
+  PKINTERRUPT object = nullptr;
+  ASSERT_EQ(IoConnectInterrupt(&object, RecordingIsr, &isr, nullptr, kVector, kDeviceIrql, kDeviceIrql, Latched,
+                               FALSE, KAFFINITY{1} << 2, FALSE),
+            STATUS_SUCCESS);
+  m.pulse(kVector);
+  m.wait_until_quiescent();
+  EXPECT_EQ(isr.runs, 1);
+  EXPECT_EQ(isr.processor, 2);
+  IoDisconnectInterrupt(object);
+}
+
+TEST(KeGetCurrentProcessorNumberEx, FillsGroupZeroAndTheNumberOnEachProcessor) {
+  irqsim::Machine m({.processors = 6});
+  for (unsigned p = 0; p < 6; ++p) {
+    const auto [returned, number] = m.run_on(p, [] {
+      PROCESSOR_NUMBER n;
+      n.Group = 0xABCD;  // garbage the call must overwrite
+      n.Number = 0xEE;
+      n.Reserved = 0x77;
+      const ULONG r = KeGetCurrentProcessorNumberEx(&n);
+      return std::pair{r, n};
+    });
+    EXPECT_EQ(returned, p);
+    EXPECT_EQ(number.Group, 0u) << "processor " << p;
+    EXPECT_EQ(number.Number, p);
+    EXPECT_EQ(number.Reserved, 0u);
+  }
+}
+
+TEST(KeGetCurrentProcessorNumberEx, AcceptsANullPointer) {
+  irqsim::Machine m({.processors = 4});
+  EXPECT_EQ(m.run_on(3, [] { return KeGetCurrentProcessorNumberEx(nullptr); }), 3u);
+}
+
+TEST(KeGetCurrentProcessorNumberEx, IsZeroOnTheTestThread) {
+  irqsim::Machine m({.processors = 4});
+  PROCESSOR_NUMBER n;
+  n.Group = 0xABCD;
+  n.Number = 0xEE;
+  n.Reserved = 0x77;
+  EXPECT_EQ(KeGetCurrentProcessorNumberEx(&n), 0u);
+  EXPECT_EQ(n.Group, 0u);
+  EXPECT_EQ(n.Number, 0u);
+  EXPECT_EQ(n.Reserved, 0u);
+}
+
+// ---- processor counts and masks -----------------------------------------------------------
+
+TEST(KeQueryActiveProcessorCount, ReturnsTheCountAndTheMask) {
+  irqsim::Machine m({.processors = 5});
+  KAFFINITY mask = 0xDEAD'BEEF'0000'0000;
+  EXPECT_EQ(KeQueryActiveProcessorCount(&mask), 5u);
+  EXPECT_EQ(mask, KAFFINITY{0x1F});
+  EXPECT_EQ(KeQueryActiveProcessorCount(nullptr), 5u);
+}
+
+TEST(KeQueryActiveProcessorCount, WorksOnAProcessorAtHighLevel) {
+  irqsim::Machine m({.processors = 3});
+  const auto [count, mask] = m.run_on(2, [] {
+    KIRQL old = 0;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    KAFFINITY active = 0;
+    const ULONG n = KeQueryActiveProcessorCount(&active);
+    KeLowerIrql(old);
+    return std::pair{n, active};
+  });
+  EXPECT_EQ(count, 3u);
+  EXPECT_EQ(mask, KAFFINITY{0x7});
+  EXPECT_FALSE(m.halted());
+}
+
+TEST(KeQueryActiveProcessorCountEx, CountsGroupZeroAndAllGroupsButNoOtherGroup) {
+  irqsim::Machine m({.processors = 7});
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(0), 7u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS), 7u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(1), 0u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(3), 0u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(0xFFFE), 0u);
+  EXPECT_EQ(m.run_on(6, [] { return KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS); }), 7u);
+}
+
+TEST(KeQueryActiveProcessors, ReturnsTheMaskAtPassiveAndApcLevel) {
+  irqsim::Machine m({.processors = 4});
+  EXPECT_EQ(KeQueryActiveProcessors(), KAFFINITY{0xF});
+  const KAFFINITY at_apc = m.run_on(1, [] {
+    KIRQL old = 0;
+    KeRaiseIrql(APC_LEVEL, &old);
+    const KAFFINITY mask = KeQueryActiveProcessors();
+    KeLowerIrql(old);
+    return mask;
+  });
+  EXPECT_EQ(at_apc, KAFFINITY{0xF});
+  EXPECT_EQ(at_apc, m.active_processors());
+}
+
+TEST(KeQueryActiveProcessors, AboveApcLevelBugChecks0xC4WithIrqlKeApcLte1) {
+  irqsim::Machine m({.processors = 2});
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [] {
+      (void)KeRaiseIrqlToDpcLevel();
+      (void)KeQueryActiveProcessors();
+    });
+  });
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bugcheck::kRuleIrqlKeApcLte1);
+  // DDI-compliance bug checks point to a description of the broken rule.
+  ASSERT_NE(report->parameters[1], 0u);
+  EXPECT_THAT(std::string(reinterpret_cast<const char*>(static_cast<std::uintptr_t>(report->parameters[1]))),
+              HasSubstr("IrqlKeApcLte1"));
+  EXPECT_EQ(report->processor, 1u);
+  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
+  EXPECT_THAT(report->rule, HasSubstr("KeQueryActiveProcessors"));
+}
+
+TEST(KeQueryActiveProcessors, AboveApcLevelOnTheTestThreadBugChecks0xC4WithIrqlKeApcLte1) {
+  irqsim::Machine m({.processors = 1});
+  KIRQL old = 0;
+  KeRaiseIrql(static_cast<KIRQL>(9), &old);
+  const auto report = bug_check_from([] { (void)KeQueryActiveProcessors(); });
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bugcheck::kRuleIrqlKeApcLte1);
+  EXPECT_FALSE(report->processor.has_value());
+}
+
+TEST(KeQueryMaximumProcessorCount, IsTheMachinesProcessorCount) {
+  irqsim::Machine m({.processors = 12});
+  EXPECT_EQ(KeQueryMaximumProcessorCount(), 12u);
+  EXPECT_EQ(m.run_on(11, [] { return KeQueryMaximumProcessorCount(); }), 12u);
+}
+
+// ---- machine configuration ----------------------------------------------------------------
+
+TEST(MachineConfiguration, OneProcessorMachineWorks) {
+  irqsim::Machine m({.processors = 1});
+  EXPECT_EQ(m.processor_count(), 1u);
+  EXPECT_EQ(m.active_processors(), 1u);
+  KAFFINITY mask = 0;
+  EXPECT_EQ(KeQueryActiveProcessorCount(&mask), 1u);
+  EXPECT_EQ(mask, KAFFINITY{1});
+  EXPECT_EQ(KeQueryMaximumProcessorCount(), 1u);
+  EXPECT_EQ(m.run_on(0, [] { return KeGetCurrentProcessorNumber(); }), 0u);
+}
+
+TEST(MachineConfiguration, SixtyFourProcessorMachineHasAllOnesActiveMask) {
+  irqsim::Machine m({.processors = 64});
+  EXPECT_EQ(m.processor_count(), 64u);
+  EXPECT_EQ(m.active_processors(), ~std::uint64_t{0});
+  KAFFINITY mask = 0;
+  EXPECT_EQ(KeQueryActiveProcessorCount(&mask), 64u);
+  EXPECT_EQ(mask, ~KAFFINITY{0});
+  EXPECT_EQ(KeQueryActiveProcessors(), ~KAFFINITY{0});
+  EXPECT_EQ(KeQueryMaximumProcessorCount(), 64u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS), 64u);
+}
+
+TEST(MachineConfiguration, ZeroProcessorsIsRejected) {
+  EXPECT_THROW({ irqsim::Machine m({.processors = 0}); }, std::invalid_argument);
+}
+
+TEST(MachineConfiguration, SixtyFiveProcessorsIsRejected) {
+  try {
+    irqsim::Machine m({.processors = 65});
+    ADD_FAILURE() << "a 65-processor machine was created";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_THAT(what_of(error), HasSubstr("65"));
+  }
+}
+
+TEST(MachineConfiguration, RejectedMachineLeavesNoMachineBehind) {
+  EXPECT_THROW({ irqsim::Machine m({.processors = 65}); }, std::invalid_argument);
+  EXPECT_THROW((void)KeGetCurrentIrql(), std::logic_error);
+}
+
+// ---- machine lifetime ---------------------------------------------------------------------
+
+TEST(MachineLifetime, WdkCallWithNoMachineThrowsLogicError) {
+  EXPECT_THROW((void)KeGetCurrentIrql(), std::logic_error);
+  EXPECT_THROW((void)KeQueryActiveProcessorCount(nullptr), std::logic_error);
+  EXPECT_THROW((void)KeGetCurrentProcessorNumber(), std::logic_error);
+}
+
+TEST(MachineLifetime, WdkCallAfterTheLastMachineIsDestroyedThrowsLogicError) {
+  { irqsim::Machine m({.processors = 2}); }
+  try {
+    (void)KeQueryMaximumProcessorCount();
+    ADD_FAILURE() << "a WDK call succeeded with no machine alive";
+  } catch (const std::logic_error& error) {
+    EXPECT_THAT(what_of(error), HasSubstr("Machine"));
+  }
+}
+
+TEST(MachineLifetime, TestThreadActsOnTheNewestMachine) {
+  irqsim::Machine older({.processors = 3});
+  {
+    irqsim::Machine newer({.processors = 5});
+    EXPECT_EQ(KeQueryActiveProcessorCount(nullptr), 5u);
+  }
+  EXPECT_EQ(KeQueryActiveProcessorCount(nullptr), 3u);
+  EXPECT_EQ(KeQueryMaximumProcessorCount(), 3u);
+}
+
+TEST(MachineLifetime, ManyMachinesInSequenceEachStartClean) {
+  constexpr int kMachines = 200;
+  IsrRecord isr;
+  for (int i = 0; i < kMachines; ++i) {
+    irqsim::Machine m({.processors = 4});
+    ASSERT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL) << "machine " << i;
+    ASSERT_EQ(KeQueryActiveProcessorCount(nullptr), 4u) << "machine " << i;
+    // A non-shared vector: this connection would fail if the previous machine's object,
+    // never disconnected, still existed here.
+    PKINTERRUPT object = nullptr;
+    ASSERT_EQ(IoConnectInterrupt(&object, RecordingIsr, &isr, nullptr, kVector, kDeviceIrql, kDeviceIrql, Latched,
+                                 FALSE, 0xF, FALSE),
+              STATUS_SUCCESS)
+        << "machine " << i;
+    m.pulse(kVector);
+    m.wait_until_quiescent();
+    ASSERT_EQ(m.stats(kVector).deliveries, 1u) << "machine " << i;
+    ASSERT_EQ(isr.runs, i + 1) << "machine " << i;
+    // Leave both the interrupt connected and the test thread raised for the next machine.
+    KIRQL old = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+  }
+}
+
+TEST(MachineLifetime, RunOnAProcessorOutOfRangeThrowsOutOfRange) {
+  irqsim::Machine m({.processors = 4});
+  EXPECT_THROW(m.run_on(4, [] {}), std::out_of_range);
+  EXPECT_THROW(m.run_on(1000, [] {}), std::out_of_range);
+  EXPECT_THROW(m.post(4, [] {}), std::out_of_range);
+  // The machine is unharmed: the last processor still runs code and nothing is left pending.
+  EXPECT_EQ(m.run_on(3, [] { return KeGetCurrentProcessorNumber(); }), 3u);
+  m.wait_until_quiescent(std::chrono::seconds(10));
+  EXPECT_FALSE(m.halted());
+}
+
+// The one timing-based assertion: an idle machine must sleep, not spin. The bound is far above
+// what parked threads use and far below what even one spinning processor would.
+TEST(MachineLifetime, IdleSixtyFourProcessorMachineParksItsThreads) {
+  irqsim::Machine m({.processors = 64});
+  for (unsigned p = 0; p < 64; ++p) m.run_on(p, [] {});
+  m.wait_until_quiescent();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let every processor settle into sleep
+
+  const std::clock_t cpu_before = std::clock();
+  const auto wall_before = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::clock_t cpu_after = std::clock();
+  const auto wall_after = std::chrono::steady_clock::now();
+
+  const double cpu_seconds = static_cast<double>(cpu_after - cpu_before) / CLOCKS_PER_SEC;
+  const double wall_seconds = std::chrono::duration<double>(wall_after - wall_before).count();
+  EXPECT_LT(cpu_seconds, 0.5 * wall_seconds) << "an idle machine used " << cpu_seconds << " s of CPU in "
+                                             << wall_seconds << " s";
+}
+
+}  // namespace
