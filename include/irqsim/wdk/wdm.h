@@ -247,7 +247,11 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
 VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 /** @brief Releases a lock taken at DISPATCH_LEVEL. Bug check 0xC4/0x41 below DISPATCH_LEVEL. */
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
-/** @brief Acquires the lock if it is free and returns TRUE; returns FALSE at once if it is busy. */
+/**
+ * @brief Acquires the lock if it is free and returns TRUE; returns FALSE at once if another
+ * owner holds it. Bug check 0xC4/0x40 below DISPATCH_LEVEL; 0xF if the caller already owns the
+ * lock (Driver Verifier's SpinLock rule: no second acquire before the release).
+ */
 BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 /** @} */
 

@@ -1,0 +1,132 @@
+// The costs a driver test pays: a spin lock, a synchronized call into the ISR's critical
+// section, and an interrupt's round trip from the line to the ISR and back to quiescence. Each
+// comes with the raw C++ equivalent as a baseline, so the ratio is what to read.
+
+#include <benchmark/benchmark.h>
+#include <irqsim/machine.hpp>
+#include <wdm.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+// ---- spin lock ------------------------------------------------------------------------------
+
+void BM_Baseline_AtomicSpinLock(benchmark::State& state) {
+  std::atomic<bool> lock{false};
+  for (auto _ : state) {
+    while (lock.exchange(true, std::memory_order_acquire)) {
+    }
+    benchmark::DoNotOptimize(lock);
+    lock.store(false, std::memory_order_release);
+  }
+}
+BENCHMARK(BM_Baseline_AtomicSpinLock);
+
+void BM_KeAcquireReleaseSpinLock(benchmark::State& state) {
+  irqsim::Machine machine({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  for (auto _ : state) {
+    KIRQL old_irql;
+    KeAcquireSpinLock(&lock, &old_irql);
+    benchmark::DoNotOptimize(lock);
+    KeReleaseSpinLock(&lock, old_irql);
+  }
+}
+BENCHMARK(BM_KeAcquireReleaseSpinLock);
+
+// ---- synchronized call ------------------------------------------------------------------------
+
+BOOLEAN NeverClaims(PKINTERRUPT, PVOID) { return FALSE; }
+BOOLEAN Touch(PVOID context) {
+  ++*static_cast<int*>(context);
+  return TRUE;
+}
+
+void BM_Baseline_MutexCall(benchmark::State& state) {
+  std::mutex mutex;
+  int value = 0;
+  for (auto _ : state) {
+    std::lock_guard lock(mutex);
+    benchmark::DoNotOptimize(Touch(&value));
+  }
+}
+BENCHMARK(BM_Baseline_MutexCall);
+
+void BM_KeSynchronizeExecution(benchmark::State& state) {
+  irqsim::Machine machine({.processors = 1});
+  PKINTERRUPT interrupt = nullptr;
+  IoConnectInterrupt(&interrupt, NeverClaims, nullptr, nullptr, 0x50, 5, 5, Latched, FALSE, 1, FALSE);
+  int value = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(KeSynchronizeExecution(interrupt, Touch, &value));
+  IoDisconnectInterrupt(interrupt);
+}
+BENCHMARK(BM_KeSynchronizeExecution);
+
+// ---- interrupt round trip ---------------------------------------------------------------------
+
+// A thread parked on a condition variable is woken, runs a handler and reports back: the
+// raw cost of handing work to another thread and waiting for it.
+void BM_Baseline_ThreadHandoff(benchmark::State& state) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  int requested = 0;
+  int done = 0;
+  bool stop = false;
+  std::thread worker([&] {
+    std::unique_lock lock(mutex);
+    while (true) {
+      cv.wait(lock, [&] { return stop || requested > done; });
+      if (stop) return;
+      ++done;
+      cv.notify_all();
+    }
+  });
+  for (auto _ : state) {
+    std::unique_lock lock(mutex);
+    ++requested;
+    cv.notify_all();
+    cv.wait(lock, [&] { return done == requested; });
+  }
+  {
+    std::lock_guard lock(mutex);
+    stop = true;
+  }
+  cv.notify_all();
+  worker.join();
+}
+BENCHMARK(BM_Baseline_ThreadHandoff)->UseRealTime();
+
+BOOLEAN Claims(PKINTERRUPT, PVOID context) {
+  static_cast<std::atomic<int>*>(context)->fetch_add(1, std::memory_order_relaxed);
+  return TRUE;
+}
+
+void BM_PulseToIsrAndQuiescence(benchmark::State& state) {
+  irqsim::Machine machine({.processors = static_cast<unsigned>(state.range(0))});
+  std::atomic<int> calls{0};
+  PKINTERRUPT interrupt = nullptr;
+  IoConnectInterrupt(&interrupt, Claims, &calls, nullptr, 0x60, 6, 6, Latched, FALSE, static_cast<KAFFINITY>(-1),
+                     FALSE);
+  for (auto _ : state) {
+    machine.pulse(0x60);
+    machine.wait_until_quiescent();
+  }
+  IoDisconnectInterrupt(interrupt);
+  state.counters["isr_calls"] = calls.load();
+}
+BENCHMARK(BM_PulseToIsrAndQuiescence)->Arg(1)->Arg(4)->Arg(64)->UseRealTime();
+
+void BM_MachineCreateDestroy(benchmark::State& state) {
+  for (auto _ : state) {
+    irqsim::Machine machine({.processors = static_cast<unsigned>(state.range(0))});
+    benchmark::DoNotOptimize(machine.processor_count());
+  }
+}
+BENCHMARK(BM_MachineCreateDestroy)->Arg(2)->Arg(64)->UseRealTime();
+
+}  // namespace

@@ -1,0 +1,1126 @@
+// Executive spin locks (wdm.h): KeInitializeSpinLock, KeAcquireSpinLock / KeAcquireSpinLockRaiseToDpc,
+// KeReleaseSpinLock, KeAcquireSpinLockAtDpcLevel, KeReleaseSpinLockFromDpcLevel and
+// KeTryToAcquireSpinLockAtDpcLevel: their IRQL effects, mutual exclusion between simulated processors
+// and other threads, and the bug checks that replace deadlocks and corruption.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <wdm.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <latch>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <irqsim/bugcheck.hpp>
+#include <irqsim/machine.hpp>
+#include <irqsim/testing.hpp>
+
+namespace {
+
+using irqsim::BugCheckReport;
+using irqsim::Machine;
+using irqsim::testing::bug_check_from;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+namespace bc = irqsim::bugcheck;
+
+std::uint64_t AddressOf(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+KSPIN_LOCK LockWord(const KSPIN_LOCK& lock) {
+  return std::atomic_ref<KSPIN_LOCK>(const_cast<KSPIN_LOCK&>(lock)).load(std::memory_order_acquire);
+}
+
+KIRQL RaiseTo(KIRQL level) {
+  KIRQL old = 0;
+  KeRaiseIrql(level, &old);
+  return old;
+}
+
+// A one-shot signal that, unlike std::latch, may be opened more than once: tests open it both on
+// the normal path and from a guard, so a failing test never leaves a processor blocked forever.
+class Gate {
+ public:
+  void open() {
+    open_.store(true, std::memory_order_release);
+    open_.notify_all();
+  }
+  void wait() const { open_.wait(false, std::memory_order_acquire); }
+  [[nodiscard]] bool is_open() const { return open_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<bool> open_{false};
+};
+
+// Declared after the Machine: opens the gate before the machine joins its processors.
+class OpenOnExit {
+ public:
+  explicit OpenOnExit(Gate& gate) : gate_(gate) {}
+  ~OpenOnExit() { gate_.open(); }
+  OpenOnExit(const OpenOnExit&) = delete;
+  OpenOnExit& operator=(const OpenOnExit&) = delete;
+
+ private:
+  Gate& gate_;
+};
+
+// Posts to `processor` a function that takes `lock` with KeAcquireSpinLock, signals `held`, waits
+// for `release`, then releases it. Returns once the lock is held.
+void HoldOnProcessor(Machine& m, unsigned processor, KSPIN_LOCK& lock, Gate& release) {
+  auto held = std::make_shared<Gate>();
+  m.post(processor, [&lock, &release, held] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    held->open();
+    release.wait();
+    KeReleaseSpinLock(&lock, old);
+  });
+  held->wait();
+}
+
+// ---- KeInitializeSpinLock ---------------------------------------------------------------------
+
+TEST(KeInitializeSpinLock, SetsTheLockWordToZero) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock = 0xDEADBEEF;
+  KeInitializeSpinLock(&lock);
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(KeInitializeSpinLock, MakesAGarbageLockUsable) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock = 0x1234;
+  m.run_on(0, [&] {
+    KeInitializeSpinLock(&lock);
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    EXPECT_NE(LockWord(lock), 0u);
+    KeReleaseSpinLock(&lock, old);
+  });
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(KeInitializeSpinLock, WorksAtRaisedIrqlWithoutChangingIt) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock = 0x1234;
+  const KIRQL seen = m.run_on(0, [&] {
+    const KIRQL old = RaiseTo(12);
+    KeInitializeSpinLock(&lock);
+    const KIRQL during = KeGetCurrentIrql();
+    KeLowerIrql(old);
+    return during;
+  });
+  EXPECT_EQ(seen, 12);
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(KeInitializeSpinLock, NullAtPassiveBugChecks0x50) {
+  Machine m({.processors = 1});
+  const auto report = bug_check_from([] { KeInitializeSpinLock(nullptr); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kPageFaultInNonpagedArea) << report->to_string();
+  EXPECT_THAT(report->rule, HasSubstr("KeInitializeSpinLock"));
+  EXPECT_EQ(report->processor, std::nullopt);
+}
+
+TEST(KeInitializeSpinLock, NullAtDispatchOnAProcessorBugChecks0xD1) {
+  Machine m({.processors = 2});
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [] {
+      RaiseTo(DISPATCH_LEVEL);
+      KeInitializeSpinLock(nullptr);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverIrqlNotLessOrEqual) << report->to_string();
+  EXPECT_EQ(report->parameters[1], DISPATCH_LEVEL);
+  EXPECT_THAT(report->rule, HasSubstr("KeInitializeSpinLock"));
+  EXPECT_THAT(report->processor, Optional(1u));
+}
+
+// ---- KeAcquireSpinLock / KeAcquireSpinLockRaiseToDpc / KeReleaseSpinLock: IRQL -------------------
+
+TEST(KeAcquireSpinLock, RaisesToDispatchAndReturnsTheOldIrqlAndReleaseRestoresIt) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  struct Seen {
+    KIRQL old, inside, after;
+  };
+  const Seen seen = m.run_on(0, [&] {
+    KIRQL old = 0xFF;
+    KeAcquireSpinLock(&lock, &old);
+    const KIRQL inside = KeGetCurrentIrql();
+    KeReleaseSpinLock(&lock, old);
+    return Seen{old, inside, KeGetCurrentIrql()};
+  });
+  EXPECT_EQ(seen.old, PASSIVE_LEVEL);
+  EXPECT_EQ(seen.inside, DISPATCH_LEVEL);
+  EXPECT_EQ(seen.after, PASSIVE_LEVEL);
+}
+
+TEST(KeAcquireSpinLock, FromApcLevelReturnsApcLevelAndReleaseRestoresIt) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto [old, inside, after] = m.run_on(0, [&] {
+    const KIRQL entry = RaiseTo(APC_LEVEL);
+    KIRQL saved = 0xFF;
+    KeAcquireSpinLock(&lock, &saved);
+    const KIRQL during = KeGetCurrentIrql();
+    KeReleaseSpinLock(&lock, saved);
+    const KIRQL restored = KeGetCurrentIrql();
+    KeLowerIrql(entry);
+    return std::tuple{saved, during, restored};
+  });
+  EXPECT_EQ(old, APC_LEVEL);
+  EXPECT_EQ(inside, DISPATCH_LEVEL);
+  EXPECT_EQ(after, APC_LEVEL);
+}
+
+TEST(KeAcquireSpinLock, AtDispatchReturnsDispatchAndStaysThere) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto [old, after] = m.run_on(0, [&] {
+    const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
+    KIRQL saved = 0xFF;
+    KeAcquireSpinLock(&lock, &saved);
+    KeReleaseSpinLock(&lock, saved);
+    const KIRQL restored = KeGetCurrentIrql();
+    KeLowerIrql(entry);
+    return std::pair{saved, restored};
+  });
+  EXPECT_EQ(old, DISPATCH_LEVEL);
+  EXPECT_EQ(after, DISPATCH_LEVEL);
+}
+
+TEST(KeAcquireSpinLock, WorksOnTheTestThreadWithItsOwnIrql) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  KIRQL old = 0xFF;
+  KeAcquireSpinLock(&lock, &old);
+  EXPECT_EQ(old, PASSIVE_LEVEL);
+  EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+  EXPECT_NE(LockWord(lock), 0u);
+  // The processor's IRQL is not the test thread's.
+  EXPECT_EQ(m.run_on(0, [] { return KeGetCurrentIrql(); }), PASSIVE_LEVEL);
+  KeReleaseSpinLock(&lock, old);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(KeAcquireSpinLock, LockWordIsNonzeroWhileHeldAndZeroAfterRelease) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const KSPIN_LOCK while_held = m.run_on(0, [&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    const KSPIN_LOCK value = LockWord(lock);
+    KeReleaseSpinLock(&lock, old);
+    return value;
+  });
+  EXPECT_NE(while_held, 0u);
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(KeAcquireSpinLock, NestedLocksReleasedInReverseOrderRestoreEachIrql) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK outer;
+  KSPIN_LOCK inner;
+  KeInitializeSpinLock(&outer);
+  KeInitializeSpinLock(&inner);
+  const auto [outer_old, inner_old, between, after] = m.run_on(0, [&] {
+    KIRQL a = 0xFF;
+    KIRQL b = 0xFF;
+    KeAcquireSpinLock(&outer, &a);
+    KeAcquireSpinLock(&inner, &b);
+    KeReleaseSpinLock(&inner, b);
+    const KIRQL mid = KeGetCurrentIrql();
+    KeReleaseSpinLock(&outer, a);
+    return std::tuple{a, b, mid, KeGetCurrentIrql()};
+  });
+  EXPECT_EQ(outer_old, PASSIVE_LEVEL);
+  EXPECT_EQ(inner_old, DISPATCH_LEVEL);
+  EXPECT_EQ(between, DISPATCH_LEVEL);
+  EXPECT_EQ(after, PASSIVE_LEVEL);
+  EXPECT_EQ(outer, 0u);
+  EXPECT_EQ(inner, 0u);
+}
+
+TEST(KeAcquireSpinLockRaiseToDpc, ReturnsTheOldIrqlAndHoldsTheLockAtDispatch) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto [old, inside, held, after] = m.run_on(0, [&] {
+    const KIRQL entry = RaiseTo(APC_LEVEL);
+    const KIRQL saved = KeAcquireSpinLockRaiseToDpc(&lock);
+    const KIRQL during = KeGetCurrentIrql();
+    const KSPIN_LOCK value = LockWord(lock);
+    KeReleaseSpinLock(&lock, saved);
+    const KIRQL restored = KeGetCurrentIrql();
+    KeLowerIrql(entry);
+    return std::tuple{saved, during, value, restored};
+  });
+  EXPECT_EQ(old, APC_LEVEL);
+  EXPECT_EQ(inside, DISPATCH_LEVEL);
+  EXPECT_NE(held, 0u);
+  EXPECT_EQ(after, APC_LEVEL);
+  EXPECT_EQ(lock, 0u);
+}
+
+// ---- KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel / KeTryToAcquire...: IRQL ------
+
+TEST(KeAcquireSpinLockAtDpcLevel, LeavesTheIrqlAtDispatch) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto [inside, held, after, released] = m.run_on(0, [&] {
+    const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
+    KeAcquireSpinLockAtDpcLevel(&lock);
+    const KIRQL during = KeGetCurrentIrql();
+    const KSPIN_LOCK value = LockWord(lock);
+    KeReleaseSpinLockFromDpcLevel(&lock);
+    const KIRQL restored = KeGetCurrentIrql();
+    const KSPIN_LOCK released_value = LockWord(lock);
+    KeLowerIrql(entry);
+    return std::tuple{during, value, restored, released_value};
+  });
+  EXPECT_EQ(inside, DISPATCH_LEVEL);
+  EXPECT_NE(held, 0u);
+  EXPECT_EQ(after, DISPATCH_LEVEL);
+  EXPECT_EQ(released, 0u);
+}
+
+// The DDI page allows ">= DISPATCH_LEVEL"; irqsim follows it (see wdm.h).
+TEST(KeAcquireSpinLockAtDpcLevel, AtDeviceIrqlLeavesTheIrqlUnchanged) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto [inside, after] = m.run_on(0, [&] {
+    const KIRQL entry = RaiseTo(7);
+    KeAcquireSpinLockAtDpcLevel(&lock);
+    const KIRQL during = KeGetCurrentIrql();
+    KeReleaseSpinLockFromDpcLevel(&lock);
+    const KIRQL restored = KeGetCurrentIrql();
+    KeLowerIrql(entry);
+    return std::pair{during, restored};
+  });
+  EXPECT_EQ(inside, 7);
+  EXPECT_EQ(after, 7);
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(KeTryToAcquireSpinLockAtDpcLevel, ReturnsTrueOnAFreeLockAndLeavesTheIrqlAlone) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto [acquired, inside, held] = m.run_on(0, [&] {
+    const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
+    const BOOLEAN got = KeTryToAcquireSpinLockAtDpcLevel(&lock);
+    const KIRQL during = KeGetCurrentIrql();
+    const KSPIN_LOCK value = LockWord(lock);
+    if (got) KeReleaseSpinLockFromDpcLevel(&lock);
+    KeLowerIrql(entry);
+    return std::tuple{got, during, value};
+  });
+  EXPECT_EQ(acquired, TRUE);
+  EXPECT_EQ(inside, DISPATCH_LEVEL);
+  EXPECT_NE(held, 0u);
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(KeTryToAcquireSpinLockAtDpcLevel, ReturnsFalseWhileAnotherProcessorHoldsTheLock) {
+  Gate release;
+  Machine m({.processors = 2});
+  OpenOnExit guard(release);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+
+  HoldOnProcessor(m, 0, lock, release);
+  const KSPIN_LOCK owner = LockWord(lock);
+  EXPECT_NE(owner, 0u);
+  const BOOLEAN while_held = m.run_on(1, [&] {
+    const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
+    const BOOLEAN got = KeTryToAcquireSpinLockAtDpcLevel(&lock);
+    KeLowerIrql(entry);
+    return got;
+  });
+  EXPECT_EQ(while_held, FALSE);
+  EXPECT_EQ(LockWord(lock), owner) << "a failed try must not disturb the holder";
+
+  release.open();
+  m.wait_until_quiescent();
+  EXPECT_EQ(lock, 0u);
+  const BOOLEAN when_free = m.run_on(1, [&] {
+    const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
+    const BOOLEAN got = KeTryToAcquireSpinLockAtDpcLevel(&lock);
+    if (got) KeReleaseSpinLockFromDpcLevel(&lock);
+    KeLowerIrql(entry);
+    return got;
+  });
+  EXPECT_EQ(when_free, TRUE);
+}
+
+TEST(KeTryToAcquireSpinLockAtDpcLevel, ReturnsFalseOnTheTestThreadWhileAProcessorHoldsTheLock) {
+  Gate release;
+  Machine m({.processors = 1});
+  OpenOnExit guard(release);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+
+  HoldOnProcessor(m, 0, lock, release);
+  const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
+  EXPECT_EQ(KeTryToAcquireSpinLockAtDpcLevel(&lock), FALSE);
+  EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+  release.open();
+  m.wait_until_quiescent();
+  EXPECT_EQ(KeTryToAcquireSpinLockAtDpcLevel(&lock), TRUE);
+  EXPECT_NE(LockWord(lock), 0u);
+  KeReleaseSpinLockFromDpcLevel(&lock);
+  KeLowerIrql(entry);
+  EXPECT_EQ(lock, 0u);
+}
+
+// ---- Mutual exclusion -------------------------------------------------------------------------
+
+TEST(SpinLockExclusion, FourProcessorsIncrementAPlainCounterExactly) {
+  constexpr unsigned kProcessors = 4;
+  constexpr int kIterations = 20000;
+  Machine m({.processors = kProcessors});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  long counter = 0;  // deliberately not atomic: only the spin lock protects it
+  for (unsigned p = 0; p < kProcessors; ++p) {
+    m.post(p, [&] {
+      for (int i = 0; i < kIterations; ++i) {
+        KIRQL old = 0;
+        KeAcquireSpinLock(&lock, &old);
+        ++counter;
+        KeReleaseSpinLock(&lock, old);
+      }
+    });
+  }
+  m.wait_until_quiescent();
+  EXPECT_EQ(counter, long{kProcessors} * kIterations);
+  EXPECT_EQ(lock, 0u);
+}
+
+// Every acquire routine against every other: a holder that finds someone already inside counts
+// an overlap.
+TEST(SpinLockExclusion, NoTwoHoldersAreEverInsideAtOnceWhateverRoutineTookTheLock) {
+  constexpr unsigned kProcessors = 4;
+  constexpr int kIterations = 5000;
+  Machine m({.processors = kProcessors});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> entries{0};
+  const auto critical_section = [&] {
+    if (inside.fetch_add(1, std::memory_order_acq_rel) != 0) overlaps.fetch_add(1);
+    entries.fetch_add(1, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    inside.fetch_sub(1, std::memory_order_acq_rel);
+  };
+  m.post(0, [&] {
+    for (int i = 0; i < kIterations; ++i) {
+      KIRQL old = 0;
+      KeAcquireSpinLock(&lock, &old);
+      critical_section();
+      KeReleaseSpinLock(&lock, old);
+    }
+  });
+  m.post(1, [&] {
+    for (int i = 0; i < kIterations; ++i) {
+      const KIRQL old = KeAcquireSpinLockRaiseToDpc(&lock);
+      critical_section();
+      KeReleaseSpinLock(&lock, old);
+    }
+  });
+  m.post(2, [&] {
+    const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
+    for (int i = 0; i < kIterations; ++i) {
+      KeAcquireSpinLockAtDpcLevel(&lock);
+      critical_section();
+      KeReleaseSpinLockFromDpcLevel(&lock);
+    }
+    KeLowerIrql(entry);
+  });
+  m.post(3, [&] {
+    const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
+    for (int i = 0; i < kIterations; ++i) {
+      while (!KeTryToAcquireSpinLockAtDpcLevel(&lock)) {
+      }
+      critical_section();
+      KeReleaseSpinLockFromDpcLevel(&lock);
+    }
+    KeLowerIrql(entry);
+  });
+  m.wait_until_quiescent();
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(entries.load(), int{kProcessors} * kIterations);
+  EXPECT_EQ(lock, 0u);
+}
+
+// Far more simulated processors than host cores: a waiter must yield so that a descheduled holder
+// can finish, or this would livelock.
+TEST(SpinLockExclusion, ThirtyTwoProcessorsContendWithoutLivelock) {
+  constexpr unsigned kProcessors = 32;
+  constexpr int kIterations = 300;
+  Machine m({.processors = kProcessors});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  long counter = 0;
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  std::latch start(kProcessors);
+  for (unsigned p = 0; p < kProcessors; ++p) {
+    m.post(p, [&] {
+      start.arrive_and_wait();  // all 32 contend from the first iteration
+      for (int i = 0; i < kIterations; ++i) {
+        KIRQL old = 0;
+        KeAcquireSpinLock(&lock, &old);
+        if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+        ++counter;
+        inside.fetch_sub(1);
+        KeReleaseSpinLock(&lock, old);
+      }
+    });
+  }
+  m.wait_until_quiescent();
+  EXPECT_EQ(counter, long{kProcessors} * kIterations);
+  EXPECT_EQ(overlaps.load(), 0);
+}
+
+TEST(SpinLockExclusion, TestThreadOtherThreadsAndProcessorsShareOneLock) {
+  constexpr unsigned kProcessors = 2;
+  constexpr int kIterations = 10000;
+  Machine m({.processors = kProcessors});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  long counter = 0;
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  const auto work = [&] {
+    for (int i = 0; i < kIterations; ++i) {
+      KIRQL old = 0;
+      KeAcquireSpinLock(&lock, &old);
+      if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+      ++counter;
+      inside.fetch_sub(1);
+      KeReleaseSpinLock(&lock, old);
+    }
+  };
+  for (unsigned p = 0; p < kProcessors; ++p) m.post(p, work);
+  // A second non-processor thread: it has a lock identity of its own, distinct from the test thread's.
+  std::thread other(work);
+  work();
+  other.join();
+  m.wait_until_quiescent();
+  EXPECT_EQ(counter, long{kProcessors + 2} * kIterations);
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(SpinLockExclusion, AProcessorWaitsForTheTestThreadToRelease) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  std::atomic<bool> test_thread_holds{false};
+  std::atomic<bool> saw_holder{false};
+  Gate waiting;
+  KIRQL old = 0;
+  KeAcquireSpinLock(&lock, &old);
+  test_thread_holds = true;
+  m.post(0, [&] {
+    waiting.open();
+    KIRQL mine = 0;
+    KeAcquireSpinLock(&lock, &mine);
+    saw_holder = test_thread_holds.load();
+    KeReleaseSpinLock(&lock, mine);
+  });
+  waiting.wait();
+  test_thread_holds = false;
+  KeReleaseSpinLock(&lock, old);
+  m.wait_until_quiescent();
+  EXPECT_FALSE(saw_holder.load()) << "the processor got the lock while the test thread still held it";
+  EXPECT_EQ(lock, 0u);
+}
+
+// A processor spinning at DISPATCH_LEVEL still takes device interrupts.
+struct SpinIsrState {
+  std::atomic<int> hits{0};
+  std::atomic<ULONG> processor{0xFFFF};
+};
+
+BOOLEAN CountingIsr(PKINTERRUPT, PVOID context) {
+  auto* state = static_cast<SpinIsrState*>(context);
+  state->processor = KeGetCurrentProcessorNumber();
+  state->hits.fetch_add(1);
+  return TRUE;
+}
+
+TEST(SpinLockExclusion, ASpinningProcessorStillTakesDeviceInterrupts) {
+  Gate release;
+  Machine m({.processors = 2});
+  OpenOnExit guard(release);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  SpinIsrState state;
+  PKINTERRUPT interrupt = nullptr;
+  // Only processor 1 (the spinner) may take vector 0x60.
+  ASSERT_EQ(IoConnectInterrupt(&interrupt, CountingIsr, &state, nullptr, 0x60, 5, 5, Latched, FALSE, 0b10, FALSE),
+            STATUS_SUCCESS);
+
+  HoldOnProcessor(m, 0, lock, release);
+  Gate spinning;
+  std::atomic<bool> got_lock{false};
+  m.post(1, [&] {
+    spinning.open();
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    got_lock = true;
+    KeReleaseSpinLock(&lock, old);
+  });
+  spinning.wait();
+  m.pulse(0x60);
+  // Processor 0 keeps the lock until the interrupt has been taken, so processor 1 takes it either
+  // while spinning or on its way into KeAcquireSpinLock. The deadline only turns a spinner deaf to
+  // interrupts (which would wait forever) into a failure instead of a hang.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (state.hits.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(state.hits.load(), 1) << "processor 1 took no interrupt while spinning on the lock";
+  EXPECT_FALSE(got_lock.load());
+  release.open();
+  m.wait_until_quiescent();
+  EXPECT_EQ(state.hits.load(), 1);
+  EXPECT_EQ(state.processor.load(), 1u);
+  EXPECT_TRUE(got_lock.load());
+  IoDisconnectInterrupt(interrupt);
+}
+
+// ---- Bug checks: IRQL rules ----------------------------------------------------------------------
+
+TEST(SpinLockBugCheck, KeAcquireSpinLockAboveDispatchBugChecks0xC4_0x42) {
+  Machine m({.processors = 2});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [&] {
+      RaiseTo(5);
+      KIRQL old = 0;
+      KeAcquireSpinLock(&lock, &old);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bc::kVerifierAcquireSpinLockAboveDispatch);
+  EXPECT_EQ(report->parameters[1], 5u);
+  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
+  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_EQ(report->irql, 5);
+  EXPECT_EQ(lock, 0u) << "the lock must not be taken";
+}
+
+TEST(SpinLockBugCheck, KeAcquireSpinLockRaiseToDpcAboveDispatchOnTheTestThreadBugChecks0xC4_0x42) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  RaiseTo(HIGH_LEVEL);
+  const auto report = bug_check_from([&] { KeAcquireSpinLockRaiseToDpc(&lock); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bc::kVerifierAcquireSpinLockAboveDispatch);
+  EXPECT_EQ(report->parameters[1], HIGH_LEVEL);
+  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
+  EXPECT_EQ(report->processor, std::nullopt);
+}
+
+TEST(SpinLockBugCheck, KeReleaseSpinLockAtPassiveBugChecks0xC4_0x32) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto report = bug_check_from([&] {
+    m.run_on(0, [&] {
+      KIRQL old = 0;
+      KeAcquireSpinLock(&lock, &old);
+      KeReleaseSpinLock(&lock, old);
+      KeReleaseSpinLock(&lock, old);  // double release, now at PASSIVE_LEVEL
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bc::kVerifierReleaseSpinLockNotAtDispatch);
+  EXPECT_EQ(report->parameters[1], PASSIVE_LEVEL);
+  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
+  EXPECT_THAT(report->processor, Optional(0u));
+}
+
+TEST(SpinLockBugCheck, KeReleaseSpinLockAboveDispatchBugChecks0xC4_0x32) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto report = bug_check_from([&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    RaiseTo(9);
+    KeReleaseSpinLock(&lock, old);
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bc::kVerifierReleaseSpinLockNotAtDispatch);
+  EXPECT_EQ(report->parameters[1], 9u);
+  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
+  EXPECT_EQ(report->processor, std::nullopt);
+}
+
+TEST(SpinLockBugCheck, KeAcquireSpinLockAtDpcLevelBelowDispatchBugChecks0xC4_0x40) {
+  Machine m({.processors = 2});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [&] {
+      RaiseTo(APC_LEVEL);
+      KeAcquireSpinLockAtDpcLevel(&lock);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bc::kVerifierAcquireAtDpcBelowDispatch);
+  EXPECT_EQ(report->parameters[1], APC_LEVEL);
+  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
+  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_EQ(lock, 0u);
+}
+
+TEST(SpinLockBugCheck, KeReleaseSpinLockFromDpcLevelBelowDispatchBugChecks0xC4_0x41) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto report = bug_check_from([&] { KeReleaseSpinLockFromDpcLevel(&lock); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bc::kVerifierReleaseFromDpcBelowDispatch);
+  EXPECT_EQ(report->parameters[1], PASSIVE_LEVEL);
+  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
+  EXPECT_EQ(report->processor, std::nullopt);
+}
+
+TEST(SpinLockBugCheck, KeTryToAcquireSpinLockAtDpcLevelBelowDispatchBugChecks0xC4_0x40) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto report = bug_check_from([&] { m.run_on(0, [&] { KeTryToAcquireSpinLockAtDpcLevel(&lock); }); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
+  EXPECT_EQ(report->parameters[0], bc::kVerifierAcquireAtDpcBelowDispatch);
+  EXPECT_EQ(report->parameters[1], PASSIVE_LEVEL);
+  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeTryToAcquireSpinLockAtDpcLevel"));
+  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_EQ(lock, 0u);
+}
+
+// Releasing the outer lock first with its PASSIVE_LEVEL old IRQL would drop below the inner lock.
+TEST(SpinLockBugCheck, ReleasingToPassiveWhileAnotherLockIsHeldBugChecks0xF) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK outer;
+  KSPIN_LOCK inner;
+  KeInitializeSpinLock(&outer);
+  KeInitializeSpinLock(&inner);
+  const auto report = bug_check_from([&] {
+    m.run_on(0, [&] {
+      KIRQL a = 0;
+      KIRQL b = 0;
+      KeAcquireSpinLock(&outer, &a);
+      KeAcquireSpinLock(&inner, &b);
+      KeReleaseSpinLock(&outer, a);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
+  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
+  EXPECT_THAT(report->processor, Optional(0u));
+}
+
+// ---- Bug checks: ownership -----------------------------------------------------------------------
+
+TEST(SpinLockBugCheck, ReacquiringALockThisProcessorOwnsBugChecks0xFInsteadOfHanging) {
+  Machine m({.processors = 2});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [&] {
+      KIRQL first = 0;
+      KIRQL second = 0;
+      KeAcquireSpinLock(&lock, &first);
+      KeAcquireSpinLock(&lock, &second);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
+  EXPECT_THAT(report->processor, Optional(1u));
+}
+
+TEST(SpinLockBugCheck, ReacquiringAtDpcLevelOnTheTestThreadBugChecks0xF) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  RaiseTo(DISPATCH_LEVEL);
+  KeAcquireSpinLockAtDpcLevel(&lock);
+  const auto report = bug_check_from([&] { KeAcquireSpinLockAtDpcLevel(&lock); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
+  EXPECT_EQ(report->processor, std::nullopt);
+}
+
+// The classic deadlock: an ISR takes an executive lock that the code it interrupted holds.
+struct ReentrantIsrState {
+  KSPIN_LOCK* lock = nullptr;
+};
+
+BOOLEAN LockTakingIsr(PKINTERRUPT, PVOID context) {
+  KeAcquireSpinLockAtDpcLevel(static_cast<ReentrantIsrState*>(context)->lock);
+  return TRUE;
+}
+
+TEST(SpinLockBugCheck, AnIsrTakingALockItsProcessorHoldsBugChecks0xF) {
+  Gate stop;
+  Machine m({.processors = 1});
+  OpenOnExit guard(stop);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  ReentrantIsrState state{&lock};
+  PKINTERRUPT interrupt = nullptr;
+  ASSERT_EQ(IoConnectInterrupt(&interrupt, LockTakingIsr, &state, nullptr, 0x61, 6, 6, Latched, FALSE, 1, FALSE),
+            STATUS_SUCCESS);
+  Gate held;
+  m.post(0, [&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    held.open();
+    while (!stop.is_open()) (void)KeGetCurrentIrql();  // preemption points while holding the lock
+    KeReleaseSpinLock(&lock, old);
+  });
+  held.wait();
+  m.pulse(0x61);
+  const auto report = bug_check_from([&] { m.wait_until_quiescent(); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_EQ(report->irql, 6);
+}
+
+TEST(SpinLockBugCheck, ReleasingAFreeLockBugChecks0x10) {
+  Machine m({.processors = 2});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [&] {
+      const KIRQL old = RaiseTo(DISPATCH_LEVEL);
+      KeReleaseSpinLock(&lock, old);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockNotOwned) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_EQ(report->parameters[1], 0u);
+  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
+  EXPECT_THAT(report->processor, Optional(1u));
+}
+
+TEST(SpinLockBugCheck, ReleasingFromDpcLevelAFreeLockOnTheTestThreadBugChecks0x10) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  RaiseTo(DISPATCH_LEVEL);
+  const auto report = bug_check_from([&] { KeReleaseSpinLockFromDpcLevel(&lock); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockNotOwned) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
+  EXPECT_EQ(report->processor, std::nullopt);
+}
+
+TEST(SpinLockBugCheck, ReleasingALockHeldByAnotherProcessorBugChecks0x10AndLeavesItHeld) {
+  Gate release;
+  Machine m({.processors = 2});
+  OpenOnExit guard(release);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  HoldOnProcessor(m, 0, lock, release);
+  const KSPIN_LOCK owner = LockWord(lock);
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [&] {
+      RaiseTo(DISPATCH_LEVEL);
+      KeReleaseSpinLockFromDpcLevel(&lock);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockNotOwned) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_EQ(report->parameters[1], owner);
+  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
+  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_EQ(LockWord(lock), owner);
+}
+
+TEST(SpinLockBugCheck, TheTestThreadReleasingAProcessorsLockBugChecks0x10) {
+  Gate release;
+  Machine m({.processors = 1});
+  OpenOnExit guard(release);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  HoldOnProcessor(m, 0, lock, release);
+  const KIRQL old = RaiseTo(DISPATCH_LEVEL);
+  const auto report = bug_check_from([&] { KeReleaseSpinLock(&lock, old); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockNotOwned) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_NE(report->parameters[1], 0u);
+  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
+  EXPECT_EQ(report->processor, std::nullopt);
+}
+
+// ---- Bug checks: uninitialized locks and NULL ----------------------------------------------------
+
+TEST(SpinLockBugCheck, AcquiringAGarbageLockBugChecks0x81InsteadOfHanging) {
+  Machine m({.processors = 2});
+  KSPIN_LOCK lock = 0x1234;  // never initialized
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [&] {
+      KIRQL old = 0;
+      KeAcquireSpinLock(&lock, &old);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockInitFailure) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_EQ(report->parameters[1], 0x1234u);
+  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
+  EXPECT_THAT(report->processor, Optional(1u));
+}
+
+TEST(SpinLockBugCheck, AcquiringAGarbageLockAtDpcLevelOnTheTestThreadBugChecks0x81) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock = 0x1234;
+  RaiseTo(DISPATCH_LEVEL);
+  const auto report = bug_check_from([&] { KeAcquireSpinLockAtDpcLevel(&lock); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockInitFailure) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
+  EXPECT_EQ(report->processor, std::nullopt);
+}
+
+TEST(SpinLockBugCheck, TryingAGarbageLockBugChecks0x81RatherThanReportingItBusy) {
+  Machine m({.processors = 1});
+  KSPIN_LOCK lock = 0x1234;
+  const auto report = bug_check_from([&] {
+    m.run_on(0, [&] {
+      RaiseTo(DISPATCH_LEVEL);
+      KeTryToAcquireSpinLockAtDpcLevel(&lock);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockInitFailure) << report->to_string();
+  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_THAT(report->rule, HasSubstr("KeTryToAcquireSpinLockAtDpcLevel"));
+  EXPECT_THAT(report->processor, Optional(0u));
+}
+
+TEST(SpinLockBugCheck, ALockLeftHeldByAnEarlierMachineBugChecks0x81) {
+  KSPIN_LOCK lock;
+  {
+    Machine earlier({.processors = 1});
+    KeInitializeSpinLock(&lock);
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);  // never released: this machine's owner dies with it
+  }
+  const KSPIN_LOCK stale = lock;
+  ASSERT_NE(stale, 0u);
+  Machine m({.processors = 1});
+  const auto report = bug_check_from([&] {
+    m.run_on(0, [&] {
+      KIRQL old = 0;
+      KeAcquireSpinLock(&lock, &old);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockInitFailure) << report->to_string();
+  EXPECT_EQ(report->parameters[1], stale);
+}
+
+TEST(SpinLockBugCheck, KeAcquireSpinLockNullRaisesFirstSoBugChecks0xD1) {
+  Machine m({.processors = 2});
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [] {
+      KIRQL old = 0;
+      KeAcquireSpinLock(nullptr, &old);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kDriverIrqlNotLessOrEqual) << report->to_string();
+  EXPECT_EQ(report->parameters[0], 0u);
+  EXPECT_EQ(report->parameters[1], DISPATCH_LEVEL);
+  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
+  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
+  EXPECT_THAT(report->processor, Optional(1u));
+}
+
+TEST(SpinLockBugCheck, NullLockAtDispatchBugChecks0xD1InEveryRoutine) {
+  const auto null_at_dispatch = [](auto call) {
+    Machine m({.processors = 1});
+    return bug_check_from([&] {
+      m.run_on(0, [&] {
+        RaiseTo(DISPATCH_LEVEL);
+        call();
+      });
+    });
+  };
+  const auto at_dpc = null_at_dispatch([] { KeAcquireSpinLockAtDpcLevel(nullptr); });
+  ASSERT_TRUE(at_dpc);
+  EXPECT_EQ(at_dpc->code, bc::kDriverIrqlNotLessOrEqual) << at_dpc->to_string();
+  EXPECT_THAT(at_dpc->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
+
+  const auto from_dpc = null_at_dispatch([] { KeReleaseSpinLockFromDpcLevel(nullptr); });
+  ASSERT_TRUE(from_dpc);
+  EXPECT_EQ(from_dpc->code, bc::kDriverIrqlNotLessOrEqual) << from_dpc->to_string();
+  EXPECT_THAT(from_dpc->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
+
+  const auto try_acquire = null_at_dispatch([] { KeTryToAcquireSpinLockAtDpcLevel(nullptr); });
+  ASSERT_TRUE(try_acquire);
+  EXPECT_EQ(try_acquire->code, bc::kDriverIrqlNotLessOrEqual) << try_acquire->to_string();
+  EXPECT_THAT(try_acquire->rule, HasSubstr("KeTryToAcquireSpinLockAtDpcLevel"));
+
+  const auto release = null_at_dispatch([] { KeReleaseSpinLock(nullptr, PASSIVE_LEVEL); });
+  ASSERT_TRUE(release);
+  EXPECT_EQ(release->code, bc::kDriverIrqlNotLessOrEqual) << release->to_string();
+  EXPECT_THAT(release->rule, HasSubstr("KeReleaseSpinLock"));
+}
+
+// ---- A bug check while others wait on the lock -----------------------------------------------------
+
+TEST(SpinLockHalt, AProcessorSpinningOnALockHeldByAHaltedProcessorDoesNotHang) {
+  Gate go;
+  Machine m({.processors = 2});
+  OpenOnExit guard(go);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  Gate held;
+  Gate spinner_started;
+  std::atomic<bool> spinner_got_lock{false};
+  m.post(0, [&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    held.open();
+    go.wait();
+    KIRQL again = 0;
+    KeAcquireSpinLock(&lock, &again);  // recursive: bug check 0xF with the lock still held
+  });
+  held.wait();
+  m.post(1, [&] {
+    spinner_started.open();
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    spinner_got_lock = true;
+    KeReleaseSpinLock(&lock, old);
+  });
+  spinner_started.wait();
+  go.open();
+  const auto report = bug_check_from([&] { m.wait_until_quiescent(); });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
+  EXPECT_THAT(report->processor, Optional(0u));
+  // The spinner was unwound, and later work on the halted machine is refused the same way.
+  const auto later = bug_check_from([&] { m.run_on(1, [] {}); });
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->code, bc::kSpinLockAlreadyOwned);
+  EXPECT_FALSE(spinner_got_lock.load());
+}
+
+TEST(SpinLockHalt, RunOnAProcessorSpinningOnAHaltedHoldersLockThrowsBugCheckError) {
+  Gate go;
+  Machine m({.processors = 3});
+  OpenOnExit guard(go);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  Gate held;
+  m.post(0, [&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    held.open();
+    go.wait();
+    KeBugCheckEx(0xE2, 1, 2, 3, 4);  // halts with the lock held
+  });
+  held.wait();
+  // Processor 2 triggers the halt once processor 1 is on its way into the lock.
+  Gate spinning;
+  OpenOnExit spinning_guard(spinning);
+  m.post(2, [&] {
+    spinning.wait();
+    go.open();
+  });
+  const auto report = bug_check_from([&] {
+    m.run_on(1, [&] {
+      spinning.open();
+      KIRQL old = 0;
+      KeAcquireSpinLock(&lock, &old);
+      KeReleaseSpinLock(&lock, old);
+    });
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, 0xE2u) << report->to_string();
+  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_EQ(report->parameters[0], 1u);
+}
+
+TEST(SpinLockHalt, TheTestThreadSpinningOnAHaltedProcessorsLockGetsBugCheckError) {
+  Gate about_to_spin;
+  Machine m({.processors = 1});
+  OpenOnExit guard(about_to_spin);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  Gate held;
+  m.post(0, [&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    held.open();
+    about_to_spin.wait();
+    KeBugCheckEx(0xE2, 0, 0, 0, 0);  // halts with the lock held: it is never released
+  });
+  held.wait();
+  const auto report = bug_check_from([&] {
+    about_to_spin.open();
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+  });
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->code, 0xE2u) << report->to_string();
+  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_NE(LockWord(lock), 0u);
+}
+
+}  // namespace
