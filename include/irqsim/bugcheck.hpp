@@ -22,6 +22,9 @@ namespace bugcheck {
 /// @brief 0x9: an IRQL was raised to a level below the current one (KeSynchronizeExecution,
 /// KeAcquireInterruptSpinLock called above the object's SynchronizeIrql).
 inline constexpr std::uint32_t kIrqlNotGreaterOrEqual = 0x9;
+/// @brief 0xA: kernel code touched an invalid address at DISPATCH_LEVEL or above (here: a NULL
+/// pointer a driver passed to a kernel routine).
+inline constexpr std::uint32_t kIrqlNotLessOrEqual = 0xA;
 /// @brief 0xF: a spin lock was acquired by the processor that already owns it, or IRQL
 /// was lowered below the level of a spin lock still held.
 inline constexpr std::uint32_t kSpinLockAlreadyOwned = 0xF;

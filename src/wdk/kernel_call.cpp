@@ -76,10 +76,9 @@ void require_pointer(core::ExecutionContext& context, const void* pointer, std::
   const Irql current = context.irql();
   const std::string rule = fmt::format("{} was passed a NULL {} and dereferenced it at IRQL {}.", api, parameter,
                                        irql_name(current));
-  if (current >= irql::kDispatch) {
-    bug_check(context, bugcheck::kDriverIrqlNotLessOrEqual, {0, current, 0, 0}, rule);
-  }
-  bug_check(context, bugcheck::kPageFaultInNonpagedArea, {0, 0, 0, 0}, rule);
+  constexpr std::uint64_t kWrite = 1;
+  if (current >= irql::kDispatch) bug_check(context, bugcheck::kIrqlNotLessOrEqual, {0, current, kWrite, 0}, rule);
+  bug_check(context, bugcheck::kPageFaultInNonpagedArea, {0, kWrite, 0, 0}, rule);
 }
 
 void lower_irql(core::ExecutionContext& context, Irql level, std::string_view api) {

@@ -29,7 +29,8 @@ void require_irql_at_most(core::ExecutionContext& context, Irql highest, std::ui
 void require_irql_at_least(core::ExecutionContext& context, Irql lowest, std::uint64_t verifier_code,
                            std::string_view api, std::uint64_t parameter3 = 0);
 
-// A NULL pointer the routine would dereference: 0xD1 at DISPATCH_LEVEL or above, 0x50 below.
+// A NULL pointer the routine would write through. The fault would be in kernel code: 0xA at
+// DISPATCH_LEVEL or above, 0x50 below (P1 = the address, 0; the access is a write).
 void require_pointer(core::ExecutionContext& context, const void* pointer, std::string_view api,
                      std::string_view parameter);
 

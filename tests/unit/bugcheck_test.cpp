@@ -57,6 +57,7 @@ TEST(BugCheckName, EveryCodeConstantHasItsDocumentedName) {
   EXPECT_EQ(bugcheck::name(bugcheck::kIrqlNotGreaterOrEqual), "IRQL_NOT_GREATER_OR_EQUAL");
   EXPECT_EQ(bugcheck::name(bugcheck::kSpinLockAlreadyOwned), "SPIN_LOCK_ALREADY_OWNED");
   EXPECT_EQ(bugcheck::name(bugcheck::kSpinLockNotOwned), "SPIN_LOCK_NOT_OWNED");
+  EXPECT_EQ(bugcheck::name(bugcheck::kIrqlNotLessOrEqual), "IRQL_NOT_LESS_OR_EQUAL");
   EXPECT_EQ(bugcheck::name(bugcheck::kPageFaultInNonpagedArea), "PAGE_FAULT_IN_NONPAGED_AREA");
   EXPECT_EQ(bugcheck::name(bugcheck::kSpinLockInitFailure), "SPIN_LOCK_INIT_FAILURE");
   EXPECT_EQ(bugcheck::name(bugcheck::kDriverVerifierDetectedViolation), "DRIVER_VERIFIER_DETECTED_VIOLATION");
@@ -69,6 +70,7 @@ TEST(BugCheckName, EveryCodeConstantHasItsDocumentedName) {
 
 TEST(BugCheckName, CodeConstantsHaveTheDocumentedValues) {
   EXPECT_EQ(bugcheck::kIrqlNotGreaterOrEqual, 0x9u);
+  EXPECT_EQ(bugcheck::kIrqlNotLessOrEqual, 0xAu);
   EXPECT_EQ(bugcheck::kSpinLockAlreadyOwned, 0xFu);
   EXPECT_EQ(bugcheck::kSpinLockNotOwned, 0x10u);
   EXPECT_EQ(bugcheck::kPageFaultInNonpagedArea, 0x50u);

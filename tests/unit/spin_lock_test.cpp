@@ -130,7 +130,7 @@ TEST(KeInitializeSpinLock, NullAtPassiveBugChecks0x50) {
   EXPECT_EQ(report->processor, std::nullopt);
 }
 
-TEST(KeInitializeSpinLock, NullAtDispatchOnAProcessorBugChecks0xD1) {
+TEST(KeInitializeSpinLock, NullAtDispatchOnAProcessorBugChecks0xA) {
   Machine m({.processors = 2});
   const auto report = bug_check_from([&] {
     m.run_on(1, [] {
@@ -139,7 +139,7 @@ TEST(KeInitializeSpinLock, NullAtDispatchOnAProcessorBugChecks0xD1) {
     });
   });
   ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverIrqlNotLessOrEqual) << report->to_string();
+  EXPECT_EQ(report->code, bc::kIrqlNotLessOrEqual) << report->to_string();
   EXPECT_EQ(report->parameters[1], DISPATCH_LEVEL);
   EXPECT_THAT(report->rule, HasSubstr("KeInitializeSpinLock"));
   EXPECT_THAT(report->processor, Optional(1u));
@@ -973,7 +973,7 @@ TEST(SpinLockBugCheck, ALockLeftHeldByAnEarlierMachineBugChecks0x81) {
   EXPECT_EQ(report->parameters[1], stale);
 }
 
-TEST(SpinLockBugCheck, KeAcquireSpinLockNullRaisesFirstSoBugChecks0xD1) {
+TEST(SpinLockBugCheck, KeAcquireSpinLockNullRaisesFirstSoBugChecks0xA) {
   Machine m({.processors = 2});
   const auto report = bug_check_from([&] {
     m.run_on(1, [] {
@@ -982,7 +982,7 @@ TEST(SpinLockBugCheck, KeAcquireSpinLockNullRaisesFirstSoBugChecks0xD1) {
     });
   });
   ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverIrqlNotLessOrEqual) << report->to_string();
+  EXPECT_EQ(report->code, bc::kIrqlNotLessOrEqual) << report->to_string();
   EXPECT_EQ(report->parameters[0], 0u);
   EXPECT_EQ(report->parameters[1], DISPATCH_LEVEL);
   EXPECT_EQ(report->irql, DISPATCH_LEVEL);
@@ -990,7 +990,7 @@ TEST(SpinLockBugCheck, KeAcquireSpinLockNullRaisesFirstSoBugChecks0xD1) {
   EXPECT_THAT(report->processor, Optional(1u));
 }
 
-TEST(SpinLockBugCheck, NullLockAtDispatchBugChecks0xD1InEveryRoutine) {
+TEST(SpinLockBugCheck, NullLockAtDispatchBugChecks0xAInEveryRoutine) {
   const auto null_at_dispatch = [](auto call) {
     Machine m({.processors = 1});
     return bug_check_from([&] {
@@ -1002,22 +1002,22 @@ TEST(SpinLockBugCheck, NullLockAtDispatchBugChecks0xD1InEveryRoutine) {
   };
   const auto at_dpc = null_at_dispatch([] { KeAcquireSpinLockAtDpcLevel(nullptr); });
   ASSERT_TRUE(at_dpc);
-  EXPECT_EQ(at_dpc->code, bc::kDriverIrqlNotLessOrEqual) << at_dpc->to_string();
+  EXPECT_EQ(at_dpc->code, bc::kIrqlNotLessOrEqual) << at_dpc->to_string();
   EXPECT_THAT(at_dpc->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
 
   const auto from_dpc = null_at_dispatch([] { KeReleaseSpinLockFromDpcLevel(nullptr); });
   ASSERT_TRUE(from_dpc);
-  EXPECT_EQ(from_dpc->code, bc::kDriverIrqlNotLessOrEqual) << from_dpc->to_string();
+  EXPECT_EQ(from_dpc->code, bc::kIrqlNotLessOrEqual) << from_dpc->to_string();
   EXPECT_THAT(from_dpc->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
 
   const auto try_acquire = null_at_dispatch([] { KeTryToAcquireSpinLockAtDpcLevel(nullptr); });
   ASSERT_TRUE(try_acquire);
-  EXPECT_EQ(try_acquire->code, bc::kDriverIrqlNotLessOrEqual) << try_acquire->to_string();
+  EXPECT_EQ(try_acquire->code, bc::kIrqlNotLessOrEqual) << try_acquire->to_string();
   EXPECT_THAT(try_acquire->rule, HasSubstr("KeTryToAcquireSpinLockAtDpcLevel"));
 
   const auto release = null_at_dispatch([] { KeReleaseSpinLock(nullptr, PASSIVE_LEVEL); });
   ASSERT_TRUE(release);
-  EXPECT_EQ(release->code, bc::kDriverIrqlNotLessOrEqual) << release->to_string();
+  EXPECT_EQ(release->code, bc::kIrqlNotLessOrEqual) << release->to_string();
   EXPECT_THAT(release->rule, HasSubstr("KeReleaseSpinLock"));
 }
 
