@@ -124,6 +124,10 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
     }
     v.affinity = affinity;
     if (chain->empty()) {
+      // Nothing can take the vector any more: withdraw it from wherever it waits, before its
+      // IRQL is forgotten (a latched edge stays latched for the next connection).
+      if (v.routed_to >= 0) take_from_irr(static_cast<unsigned>(v.routed_to), object.vector);
+      set_unrouted(object.vector, false);
       v.chain = nullptr;
       v.irql = 0;
       v.shareable = false;

@@ -88,7 +88,7 @@ std::pair<bool, bool> one_pass(ExecutionContext& context, const Chain& chain, bo
 // chain stops at the first ISR that claims the interrupt (the line brings it back if another
 // device still needs service); a latched chain repeats whole passes until one in which nobody
 // claims it, because an edge that arrived while the chain ran would otherwise be lost.
-void run_service_routines(ExecutionContext& context, const Acceptance& accepted) {
+DeliveryOutcome run_service_routines(ExecutionContext& context, const Acceptance& accepted) {
   DeliveryOutcome outcome;
   if (accepted.chain) {
     const unsigned processor = context.processor()->index();
@@ -108,9 +108,7 @@ void run_service_routines(ExecutionContext& context, const Acceptance& accepted)
   } else {
     outcome.unexpected = true;
   }
-  if (auto storm = context.machine().controller().end_of_interrupt(accepted, outcome)) {
-    report_storm(context, accepted, *storm);
-  }
+  return outcome;
 }
 
 }  // namespace
@@ -127,8 +125,14 @@ void take_pending_interrupts(ExecutionContext& context) {
     // the end-of-interrupt path restores the interrupted IRQL.
     const Irql interrupted = context.irql();
     context.set_irql_silently(accepted->irql);
-    run_service_routines(context, *accepted);
+    const DeliveryOutcome outcome = run_service_routines(context, *accepted);
+    // Back at the interrupted IRQL before end of interrupt, so that a test that sees the
+    // machine quiescent also sees this processor ready for the next interrupt.
     context.set_irql_silently(interrupted);
+    if (auto storm = controller.end_of_interrupt(*accepted, outcome)) {
+      context.set_irql_silently(accepted->irql);  // report the storm from the interrupt's level
+      report_storm(context, *accepted, *storm);
+    }
   }
 }
 
