@@ -27,15 +27,20 @@ InterruptController::InterruptController(Machine& machine, const MachineConfig& 
   for (unsigned i = 0; i < processor_count_; ++i) apics_.push_back(std::make_unique<LocalApic>());
 }
 
-InterruptController::Vector& InterruptController::at(std::uint32_t vector) {
-  if (vector >= kVectorCount) {
-    throw std::out_of_range(fmt::format("irqsim: vector {:#x} is outside 0..{:#x}", vector, kVectorCount - 1));
+namespace {
+std::uint32_t checked(std::uint32_t vector) {
+  if (vector >= InterruptController::kVectorCount) {
+    throw std::out_of_range(fmt::format("irqsim: vector {:#x} is outside 0..{:#x}", vector,
+                                        InterruptController::kVectorCount - 1));
   }
-  return vectors_[vector];
+  return vector;
 }
+}  // namespace
+
+InterruptController::Vector& InterruptController::at(std::uint32_t vector) { return vectors_[checked(vector)]; }
 
 const InterruptController::Vector& InterruptController::at(std::uint32_t vector) const {
-  return const_cast<InterruptController*>(this)->at(vector);
+  return vectors_[checked(vector)];
 }
 
 // ---- lines ------------------------------------------------------------------------------

@@ -85,9 +85,19 @@ std::shared_ptr<WorkItem> Processor::next_work() {
 
 void Processor::run(WorkItem& item) {
   try {
-    item.function();
+    call(item);
   } catch (const ProcessorHalt&) {
     finish(item, WorkItem::State::Abandoned);
+    throw;
+  }
+  if (item.detached && item.failure) machine_.record_posted_failure(item.failure);
+  finish(item, WorkItem::State::Done);
+}
+
+void Processor::call(WorkItem& item) {
+  try {
+    item.function();
+  } catch (const ProcessorHalt&) {
     throw;
   } catch (...) {
     // An exception (a failed test assertion, say) unwound driver code: whatever IRQL and
@@ -95,23 +105,15 @@ void Processor::run(WorkItem& item) {
     item.failure = std::current_exception();
     context_.reset();
   }
-  if (context_.irql() != irql::kPassive) {
-    // Record the bug check before the item counts as finished, so whoever waits for it finds
-    // the machine halted with the report.
-    const Irql left_at = context_.irql();
-    try {
-      machine_.bug_check(context_, bugcheck::kWorkerThreadReturnedAtBadIrql,
-                         {0, left_at, reinterpret_cast<std::uintptr_t>(&item), 0},
-                         fmt::format("A function run on processor {} at PASSIVE_LEVEL returned at IRQL {}; "
-                                     "code run by a worker thread must return at PASSIVE_LEVEL.",
-                                     index_, left_at));
-    } catch (const ProcessorHalt&) {
-      finish(item, WorkItem::State::Abandoned);
-      throw;
-    }
+  // Checked before the item counts as finished, so whoever waits for it finds the machine
+  // halted with the report.
+  if (const Irql left_at = context_.irql(); left_at != irql::kPassive) {
+    machine_.bug_check(context_, bugcheck::kWorkerThreadReturnedAtBadIrql,
+                       {0, left_at, reinterpret_cast<std::uintptr_t>(&item), 0},
+                       fmt::format("A function run on processor {} at PASSIVE_LEVEL returned at IRQL {}; "
+                                   "code run by a worker thread must return at PASSIVE_LEVEL.",
+                                   index_, left_at));
   }
-  if (item.detached && item.failure) machine_.record_posted_failure(item.failure);
-  finish(item, WorkItem::State::Done);
 }
 
 void Processor::finish(WorkItem& item, WorkItem::State state) {

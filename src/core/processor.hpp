@@ -41,6 +41,7 @@ class Processor {
   void serve();
   void idle_until_woken(std::uint32_t seen);
   void run(WorkItem& item);
+  void call(WorkItem& item);
   void finish(WorkItem& item, WorkItem::State state);
   void abandon_queued_work();
   std::shared_ptr<WorkItem> next_work();

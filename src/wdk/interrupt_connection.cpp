@@ -28,7 +28,7 @@ NTSTATUS IoConnectInterrupt(PKINTERRUPT* InterruptObject, PKSERVICE_ROUTINE Serv
                             KINTERRUPT_MODE InterruptMode, BOOLEAN ShareVector, KAFFINITY ProcessorEnableMask,
                             BOOLEAN FloatingSave) {
   UNREFERENCED_PARAMETER(FloatingSave);  // x64 ignores it: the kernel always saves what it must
-  auto& context = wdk::enter("IoConnectInterrupt");
+  auto& context = wdk::enter();
   wdk::require_irql_at_most(context, PASSIVE_LEVEL, bugcheck::kRuleIrqlIoPassive2, "IoConnectInterrupt");
   if (InterruptObject == nullptr) return STATUS_INVALID_PARAMETER;
   *InterruptObject = nullptr;
@@ -65,7 +65,7 @@ NTSTATUS IoConnectInterrupt(PKINTERRUPT* InterruptObject, PKSERVICE_ROUTINE Serv
 
 VOID IoDisconnectInterrupt(PKINTERRUPT InterruptObject) {
   constexpr std::string_view api = "IoDisconnectInterrupt";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   wdk::require_irql_at_most(context, PASSIVE_LEVEL, bugcheck::kRuleIrqlIoPassive4, api);
   core::InterruptObject& object = wdk::resolve(context, InterruptObject, api);
   core::Machine& machine = context.machine();

@@ -29,7 +29,7 @@ extern "C" {
 BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
                                PVOID SynchronizeContext) {
   constexpr std::string_view api = "KeSynchronizeExecution";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   core::InterruptObject& object = wdk::resolve(context, Interrupt, api);
   require_at_most_synchronize_irql(context, object, api);
   const Irql previous = context.irql();
@@ -48,7 +48,7 @@ BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE Sync
 
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
   constexpr std::string_view api = "KeAcquireInterruptSpinLock";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   core::InterruptObject& object = wdk::resolve(context, Interrupt, api);
   require_at_most_synchronize_irql(context, object, api);
   const Irql previous = context.irql();
@@ -59,7 +59,7 @@ KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
 
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
   constexpr std::string_view api = "KeReleaseInterruptSpinLock";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   core::InterruptObject& object = wdk::resolve(context, Interrupt, api);
   core::spin_lock::release(context, *object.lock, object.synchronize_irql, api);
   wdk::lower_irql(context, OldIrql, api);

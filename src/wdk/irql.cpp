@@ -8,10 +8,10 @@ using namespace irqsim;
 
 extern "C" {
 
-KIRQL KeGetCurrentIrql(void) { return wdk::enter("KeGetCurrentIrql").irql(); }
+KIRQL KeGetCurrentIrql(void) { return wdk::enter().irql(); }
 
 KIRQL KfRaiseIrql(KIRQL NewIrql) {
-  auto& context = wdk::enter("KeRaiseIrql");
+  auto& context = wdk::enter();
   const Irql current = context.irql();
   if (NewIrql < current || NewIrql > HIGH_LEVEL) {
     wdk::bug_check(context, bugcheck::kDriverVerifierDetectedViolation,
@@ -24,10 +24,10 @@ KIRQL KfRaiseIrql(KIRQL NewIrql) {
   return current;
 }
 
-VOID KeLowerIrql(KIRQL NewIrql) { wdk::lower_irql(wdk::enter("KeLowerIrql"), NewIrql, "KeLowerIrql"); }
+VOID KeLowerIrql(KIRQL NewIrql) { wdk::lower_irql(wdk::enter(), NewIrql, "KeLowerIrql"); }
 
 KIRQL KeRaiseIrqlToDpcLevel(void) {
-  auto& context = wdk::enter("KeRaiseIrqlToDpcLevel");
+  auto& context = wdk::enter();
   wdk::require_irql_at_most(context, DISPATCH_LEVEL, bugcheck::kRuleIrqlKeDispatchLte, "KeRaiseIrqlToDpcLevel");
   const Irql current = context.irql();
   context.raise_to(DISPATCH_LEVEL);

@@ -6,7 +6,7 @@
 
 namespace irqsim::wdk {
 
-core::ExecutionContext& enter(std::string_view) {
+core::ExecutionContext& enter() {
   core::ExecutionContext& context = core::current_context();
   context.preemption_point();
   return context;

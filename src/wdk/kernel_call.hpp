@@ -14,7 +14,7 @@
 namespace irqsim::wdk {
 
 // The caller's context, after a preemption point (every library call is one).
-core::ExecutionContext& enter(std::string_view api);
+core::ExecutionContext& enter();
 
 [[noreturn]] void bug_check(core::ExecutionContext& context, std::uint32_t code,
                             std::array<std::uint64_t, 4> parameters, std::string rule);

@@ -13,11 +13,11 @@ extern "C" {
 ULONG KeGetCurrentProcessorNumber(void) {
   // A thread that is not a simulated processor numbers itself 0, so per-processor arrays that
   // driver code indexes with the result stay in bounds.
-  return wdk::enter("KeGetCurrentProcessorNumber").processor_number().value_or(0);
+  return wdk::enter().processor_number().value_or(0);
 }
 
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber) {
-  const ULONG number = wdk::enter("KeGetCurrentProcessorNumberEx").processor_number().value_or(0);
+  const ULONG number = wdk::enter().processor_number().value_or(0);
   if (ProcNumber != nullptr) {
     ProcNumber->Group = 0;
     ProcNumber->Number = static_cast<UCHAR>(number);
@@ -27,24 +27,24 @@ ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber) {
 }
 
 ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors) {
-  auto& machine = wdk::enter("KeQueryActiveProcessorCount").machine();
+  auto& machine = wdk::enter().machine();
   if (ActiveProcessors != nullptr) *ActiveProcessors = machine.active_processors();
   return machine.processor_count();
 }
 
 ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber) {
-  auto& machine = wdk::enter("KeQueryActiveProcessorCountEx").machine();
+  auto& machine = wdk::enter().machine();
   return GroupNumber == 0 || GroupNumber == ALL_PROCESSOR_GROUPS ? machine.processor_count() : 0;
 }
 
 KAFFINITY KeQueryActiveProcessors(void) {
-  auto& context = wdk::enter("KeQueryActiveProcessors");
+  auto& context = wdk::enter();
   wdk::require_irql_at_most(context, APC_LEVEL, bugcheck::kRuleIrqlKeApcLte1, "KeQueryActiveProcessors");
   return context.machine().active_processors();
 }
 
 ULONG KeQueryMaximumProcessorCount(void) {
-  return wdk::enter("KeQueryMaximumProcessorCount").machine().processor_count();
+  return wdk::enter().machine().processor_count();
 }
 
 }  // extern "C"

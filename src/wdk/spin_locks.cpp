@@ -13,14 +13,14 @@ using namespace irqsim;
 extern "C" {
 
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock) {
-  auto& context = wdk::enter("KeInitializeSpinLock");
+  auto& context = wdk::enter();
   wdk::require_pointer(context, SpinLock, "KeInitializeSpinLock", "SpinLock");
   std::atomic_ref<KSPIN_LOCK>(*SpinLock).store(0, std::memory_order_release);
 }
 
 KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
   constexpr std::string_view api = "KeAcquireSpinLock";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   wdk::require_irql_at_most(context, DISPATCH_LEVEL, bugcheck::kVerifierAcquireSpinLockAboveDispatch, api,
                             wdk::address(SpinLock));
   const Irql previous = context.irql();
@@ -32,7 +32,7 @@ KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
 
 VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
   constexpr std::string_view api = "KeReleaseSpinLock";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   if (context.irql() != DISPATCH_LEVEL) {
     wdk::bug_check(context, bugcheck::kDriverVerifierDetectedViolation,
                    {bugcheck::kVerifierReleaseSpinLockNotAtDispatch, context.irql(), wdk::address(SpinLock), 0},
@@ -47,7 +47,7 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
 
 VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
   constexpr std::string_view api = "KeAcquireSpinLockAtDpcLevel";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   wdk::require_irql_at_least(context, DISPATCH_LEVEL, bugcheck::kVerifierAcquireAtDpcBelowDispatch, api,
                              wdk::address(SpinLock));
   wdk::require_pointer(context, SpinLock, api, "SpinLock");
@@ -56,7 +56,7 @@ VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
 
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
   constexpr std::string_view api = "KeReleaseSpinLockFromDpcLevel";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   wdk::require_irql_at_least(context, DISPATCH_LEVEL, bugcheck::kVerifierReleaseFromDpcBelowDispatch, api,
                              wdk::address(SpinLock));
   wdk::require_pointer(context, SpinLock, api, "SpinLock");
@@ -66,7 +66,7 @@ VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
 
 BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
   constexpr std::string_view api = "KeTryToAcquireSpinLockAtDpcLevel";
-  auto& context = wdk::enter(api);
+  auto& context = wdk::enter();
   wdk::require_irql_at_least(context, DISPATCH_LEVEL, bugcheck::kVerifierAcquireAtDpcBelowDispatch, api,
                              wdk::address(SpinLock));
   wdk::require_pointer(context, SpinLock, api, "SpinLock");
