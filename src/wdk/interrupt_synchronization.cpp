@@ -11,15 +11,26 @@ using namespace irqsim;
 
 namespace {
 
-// Entering the critical section from above SynchronizeIrql would be a raise to a lower IRQL.
-void require_at_most_synchronize_irql(core::ExecutionContext& context, const core::InterruptObject& object,
-                                      std::string_view api) {
-  if (context.irql() <= object.synchronize_irql) return;
-  wdk::bug_check(context, bugcheck::kIrqlNotGreaterOrEqual,
-                 {context.irql(), object.synchronize_irql, wdk::address(&object), 0},
-                 fmt::format("{} was called at IRQL {}, above the interrupt's SynchronizeIrql {}; it may be called "
-                             "only at IRQL <= SynchronizeIrql.",
-                             api, wdk::irql_name(context.irql()), wdk::irql_name(object.synchronize_irql)));
+// The interrupt's critical section is its SynchronizeIrql plus its lock. Entering it from
+// above SynchronizeIrql would be a raise to a lower IRQL. Returns the IRQL to go back to.
+Irql enter_critical_section(core::ExecutionContext& context, core::InterruptObject& object, std::string_view api) {
+  const Irql previous = context.irql();
+  if (previous > object.synchronize_irql) {
+    wdk::bug_check(context, bugcheck::kIrqlNotGreaterOrEqual,
+                   {previous, object.synchronize_irql, wdk::address(&object), 0},
+                   fmt::format("{} was called at IRQL {}, above the interrupt's SynchronizeIrql {}; it may be "
+                               "called only at IRQL <= SynchronizeIrql.",
+                               api, wdk::irql_name(previous), wdk::irql_name(object.synchronize_irql)));
+  }
+  context.raise_to(object.synchronize_irql);
+  core::spin_lock::acquire(context, *object.lock, object.synchronize_irql, api);
+  return previous;
+}
+
+void leave_critical_section(core::ExecutionContext& context, core::InterruptObject& object, Irql previous,
+                            std::string_view api) {
+  core::spin_lock::release(context, *object.lock, object.synchronize_irql, api);
+  wdk::lower_irql(context, previous, api);
 }
 
 }  // namespace
@@ -31,38 +42,27 @@ BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE Sync
   constexpr std::string_view api = "KeSynchronizeExecution";
   auto& context = wdk::enter();
   core::InterruptObject& object = wdk::resolve(context, Interrupt, api);
-  require_at_most_synchronize_irql(context, object, api);
-  const Irql previous = context.irql();
-  context.raise_to(object.synchronize_irql);
+  const Irql previous = enter_critical_section(context, object, api);
   if (SynchronizeRoutine == nullptr) {
     wdk::bug_check(context, bugcheck::kDriverIrqlNotLessOrEqual, {0, context.irql(), 8, 0},
                    fmt::format("KeSynchronizeExecution was passed a NULL SynchronizeRoutine and called it at IRQL {}.",
                                wdk::irql_name(context.irql())));
   }
-  core::spin_lock::acquire(context, *object.lock, object.synchronize_irql, api);
   const BOOLEAN result = SynchronizeRoutine(SynchronizeContext);
-  core::spin_lock::release(context, *object.lock, object.synchronize_irql, api);
-  wdk::lower_irql(context, previous, api);
+  leave_critical_section(context, object, previous, api);
   return result;
 }
 
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
   constexpr std::string_view api = "KeAcquireInterruptSpinLock";
   auto& context = wdk::enter();
-  core::InterruptObject& object = wdk::resolve(context, Interrupt, api);
-  require_at_most_synchronize_irql(context, object, api);
-  const Irql previous = context.irql();
-  context.raise_to(object.synchronize_irql);
-  core::spin_lock::acquire(context, *object.lock, object.synchronize_irql, api);
-  return previous;
+  return enter_critical_section(context, wdk::resolve(context, Interrupt, api), api);
 }
 
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
   constexpr std::string_view api = "KeReleaseInterruptSpinLock";
   auto& context = wdk::enter();
-  core::InterruptObject& object = wdk::resolve(context, Interrupt, api);
-  core::spin_lock::release(context, *object.lock, object.synchronize_irql, api);
-  wdk::lower_irql(context, OldIrql, api);
+  leave_critical_section(context, wdk::resolve(context, Interrupt, api), OldIrql, api);
 }
 
 }  // extern "C"
