@@ -115,14 +115,12 @@ InterruptController::ConnectResult InterruptController::connect(InterruptObject&
 }
 
 void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& object) {
-  std::shared_ptr<const Chain> before;
   {
     std::lock_guard lock(mutex_);
     Vector& v = at(object.vector);
-    before = v.chain;
     auto chain = std::make_shared<Chain>();
     std::uint64_t affinity = 0;
-    for (InterruptObject* other : *before) {
+    for (InterruptObject* other : *v.chain) {
       if (other == &object) continue;
       chain->push_back(other);
       affinity |= other->affinity;
@@ -139,17 +137,23 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
     } else {
       v.chain = std::move(chain);
     }
+    ++v.chain_generation;
+    v.in_service_of_earlier_chains = v.in_service;
     reevaluate(object.vector);
   }
-  // Every processor that accepted the vector before the chain changed holds `before`; once
-  // they have all let go, the object's service routine can no longer be running anywhere.
+  // Every processor that accepted the vector before the chain changed may be running the
+  // object's service routine; once each has signalled end of interrupt (under the same mutex,
+  // which orders its ISR's effects before our return), none can be.
   platform::Backoff backoff;
-  while (before.use_count() > 1) {
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (vectors_[object.vector].in_service_of_earlier_chains == 0) return;
+    }
     caller.preemption_point();
     caller.check_still_running();
     backoff.pause();
   }
-  std::atomic_thread_fence(std::memory_order_acquire);
 }
 
 // ---- routing ----------------------------------------------------------------------------
@@ -291,13 +295,14 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, Irql c
   ++v.stats.deliveries;
   ++apic.taken;
   update_outstanding(v);
-  return Acceptance{*best, v.irql, v.mode, v.chain};
+  return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation};
 }
 
 std::optional<std::string> InterruptController::end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome) {
   std::lock_guard lock(mutex_);
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
+  if (accepted.chain_generation != v.chain_generation) --v.in_service_of_earlier_chains;
   if (outcome.unexpected) {
     ++v.stats.unexpected;
   } else if (outcome.claimed) {

@@ -29,13 +29,15 @@ class Machine;
 
 using Chain = std::vector<InterruptObject*>;
 
-// A vector a processor has accepted. Holding the chain keeps every object in it from being
-// disconnected until the processor is done with it.
+// A vector a processor has accepted, with the chain of objects as it was at that moment.
+// Disconnecting an object waits for the end of interrupt of every acceptance whose chain may
+// still contain it.
 struct Acceptance {
   std::uint32_t vector;
   Irql irql;
   TriggerMode mode;
   std::shared_ptr<const Chain> chain;
+  std::uint64_t chain_generation;
 };
 
 struct DeliveryOutcome {
@@ -88,6 +90,10 @@ class InterruptController {
     bool line = false;
     bool latched = false;
     unsigned in_service = 0;
+    // Bumped when an object leaves the chain; acceptances of earlier generations still in
+    // service may be running it.
+    std::uint64_t chain_generation = 0;
+    unsigned in_service_of_earlier_chains = 0;
     int routed_to = -1;
     bool unrouted = false;
     bool outstanding = false;
