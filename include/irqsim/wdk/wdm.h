@@ -167,8 +167,15 @@ typedef KSPIN_LOCK *PKSPIN_LOCK;
 
 /** @name Interrupt objects */
 /** @{ */
-/** @brief How an interrupt line signals. */
-typedef enum _KINTERRUPT_MODE {
+/**
+ * @brief How an interrupt line signals. Under C++ it has an `int` base (the WDK's has none) so
+ * that any value a driver passes, valid or not, is well-defined and can be rejected.
+ */
+typedef enum _KINTERRUPT_MODE
+#ifdef __cplusplus
+    : int
+#endif
+{
   LevelSensitive = 0, /**< Level-triggered: active while asserted (line-based PCI). */
   Latched = 1         /**< Edge-triggered: one pulse per interrupt (MSI, legacy ISA). */
 } KINTERRUPT_MODE;
