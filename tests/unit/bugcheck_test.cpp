@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdint>
 #include <latch>
-#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -21,10 +20,12 @@
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "driver_test_support.hpp"
+
 namespace {
 
+using namespace irqsim_test;
 using ::testing::HasSubstr;
-namespace bugcheck = irqsim::bugcheck;
 
 constexpr ULONG kVector = 0x51;
 
@@ -53,34 +54,34 @@ void WaitUntilHalted(const irqsim::Machine& m) {
 
 // ---- names ----------------------------------------------------------------------------------
 
+// Every code constant with its documented value and name.
+struct DocumentedCode {
+  std::uint32_t constant;
+  std::uint32_t value;
+  const char* name;
+};
+
+constexpr DocumentedCode kDocumentedCodes[] = {
+    {bugcheck::kIrqlNotGreaterOrEqual, 0x9, "IRQL_NOT_GREATER_OR_EQUAL"},
+    {bugcheck::kIrqlNotLessOrEqual, 0xA, "IRQL_NOT_LESS_OR_EQUAL"},
+    {bugcheck::kSpinLockAlreadyOwned, 0xF, "SPIN_LOCK_ALREADY_OWNED"},
+    {bugcheck::kSpinLockNotOwned, 0x10, "SPIN_LOCK_NOT_OWNED"},
+    {bugcheck::kPageFaultInNonpagedArea, 0x50, "PAGE_FAULT_IN_NONPAGED_AREA"},
+    {bugcheck::kSpinLockInitFailure, 0x81, "SPIN_LOCK_INIT_FAILURE"},
+    {bugcheck::kDriverVerifierDetectedViolation, 0xC4, "DRIVER_VERIFIER_DETECTED_VIOLATION"},
+    {bugcheck::kIrqlUnexpectedValue, 0xC8, "IRQL_UNEXPECTED_VALUE"},
+    {bugcheck::kPageFaultInFreedSpecialPool, 0xCC, "PAGE_FAULT_IN_FREED_SPECIAL_POOL"},
+    {bugcheck::kDriverIrqlNotLessOrEqual, 0xD1, "DRIVER_IRQL_NOT_LESS_OR_EQUAL"},
+    {bugcheck::kWorkerThreadReturnedAtBadIrql, 0xE1, "WORKER_THREAD_RETURNED_AT_BAD_IRQL"},
+    {bugcheck::kHardwareInterruptStorm, 0xF2, "HARDWARE_INTERRUPT_STORM"},
+};
+
 TEST(BugCheckName, EveryCodeConstantHasItsDocumentedName) {
-  EXPECT_EQ(bugcheck::name(bugcheck::kIrqlNotGreaterOrEqual), "IRQL_NOT_GREATER_OR_EQUAL");
-  EXPECT_EQ(bugcheck::name(bugcheck::kSpinLockAlreadyOwned), "SPIN_LOCK_ALREADY_OWNED");
-  EXPECT_EQ(bugcheck::name(bugcheck::kSpinLockNotOwned), "SPIN_LOCK_NOT_OWNED");
-  EXPECT_EQ(bugcheck::name(bugcheck::kIrqlNotLessOrEqual), "IRQL_NOT_LESS_OR_EQUAL");
-  EXPECT_EQ(bugcheck::name(bugcheck::kPageFaultInNonpagedArea), "PAGE_FAULT_IN_NONPAGED_AREA");
-  EXPECT_EQ(bugcheck::name(bugcheck::kSpinLockInitFailure), "SPIN_LOCK_INIT_FAILURE");
-  EXPECT_EQ(bugcheck::name(bugcheck::kDriverVerifierDetectedViolation), "DRIVER_VERIFIER_DETECTED_VIOLATION");
-  EXPECT_EQ(bugcheck::name(bugcheck::kIrqlUnexpectedValue), "IRQL_UNEXPECTED_VALUE");
-  EXPECT_EQ(bugcheck::name(bugcheck::kPageFaultInFreedSpecialPool), "PAGE_FAULT_IN_FREED_SPECIAL_POOL");
-  EXPECT_EQ(bugcheck::name(bugcheck::kDriverIrqlNotLessOrEqual), "DRIVER_IRQL_NOT_LESS_OR_EQUAL");
-  EXPECT_EQ(bugcheck::name(bugcheck::kWorkerThreadReturnedAtBadIrql), "WORKER_THREAD_RETURNED_AT_BAD_IRQL");
-  EXPECT_EQ(bugcheck::name(bugcheck::kHardwareInterruptStorm), "HARDWARE_INTERRUPT_STORM");
+  for (const DocumentedCode& c : kDocumentedCodes) EXPECT_EQ(bugcheck::name(c.constant), c.name);
 }
 
 TEST(BugCheckName, CodeConstantsHaveTheDocumentedValues) {
-  EXPECT_EQ(bugcheck::kIrqlNotGreaterOrEqual, 0x9u);
-  EXPECT_EQ(bugcheck::kIrqlNotLessOrEqual, 0xAu);
-  EXPECT_EQ(bugcheck::kSpinLockAlreadyOwned, 0xFu);
-  EXPECT_EQ(bugcheck::kSpinLockNotOwned, 0x10u);
-  EXPECT_EQ(bugcheck::kPageFaultInNonpagedArea, 0x50u);
-  EXPECT_EQ(bugcheck::kSpinLockInitFailure, 0x81u);
-  EXPECT_EQ(bugcheck::kDriverVerifierDetectedViolation, 0xC4u);
-  EXPECT_EQ(bugcheck::kIrqlUnexpectedValue, 0xC8u);
-  EXPECT_EQ(bugcheck::kPageFaultInFreedSpecialPool, 0xCCu);
-  EXPECT_EQ(bugcheck::kDriverIrqlNotLessOrEqual, 0xD1u);
-  EXPECT_EQ(bugcheck::kWorkerThreadReturnedAtBadIrql, 0xE1u);
-  EXPECT_EQ(bugcheck::kHardwareInterruptStorm, 0xF2u);
+  for (const DocumentedCode& c : kDocumentedCodes) EXPECT_EQ(c.constant, c.value) << c.name;
 }
 
 TEST(BugCheckName, UnknownCodeIsUnknownBugCheckCode) {
@@ -97,53 +98,34 @@ TEST(BugCheckName, UnknownCodeIsUnknownBugCheckCode) {
 
 TEST(KeBugCheckEx, OnTheTestThreadThrowsTheCodeAndParameters) {
   irqsim::Machine m({.processors = 2});
-  try {
-    KeBugCheckEx(0xC4, 0x11, 0x22, 0x33, 0xFFFF'FFFF'FFFF'FFFF);
-  } catch (const irqsim::BugCheckError& error) {
-    const irqsim::BugCheckReport& report = error.report();
-    EXPECT_EQ(report.code, 0xC4u);
-    EXPECT_EQ(report.parameters, (std::array<std::uint64_t, 4>{0x11, 0x22, 0x33, 0xFFFF'FFFF'FFFF'FFFF}));
-    EXPECT_FALSE(report.processor.has_value());
-    EXPECT_EQ(report.irql, PASSIVE_LEVEL);
-    EXPECT_THAT(report.rule, HasSubstr("KeBugCheckEx"));
-    EXPECT_TRUE(m.halted());
-    return;
-  }
-  FAIL() << "KeBugCheckEx returned";
+  const auto report = bug_check_from([] { KeBugCheckEx(0xC4, 0x11, 0x22, 0x33, 0xFFFF'FFFF'FFFF'FFFF); });
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(0xC4), HasParameters({0x11, 0x22, 0x33, 0xFFFF'FFFF'FFFF'FFFF}),
+                                     OnTestThread(), AtIrql(PASSIVE_LEVEL), RuleMentions("KeBugCheckEx"))))
+      << "KeBugCheckEx must throw BugCheckError";
+  EXPECT_TRUE(m.halted());
 }
 
 TEST(KeBugCheckEx, ReportsTheIrqlOfTheCallingThread) {
   irqsim::Machine m({.processors = 2});
-  KIRQL old_irql;
-  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-  const auto report = irqsim::testing::bug_check_from([] { KeBugCheckEx(0x1234, 1, 2, 3, 4); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
-  EXPECT_FALSE(report->processor.has_value());
+  RaiseTo(DISPATCH_LEVEL);
+  const auto report = bug_check_from([] { KeBugCheckEx(0x1234, 1, 2, 3, 4); });
+  EXPECT_THAT(report, Optional(AllOf(AtIrql(DISPATCH_LEVEL), OnTestThread())));
 }
 
 TEST(KeBugCheckEx, OnAProcessorMakesRunOnThrowWithTheProcessorSet) {
   irqsim::Machine m({.processors = 2});
-  const auto report = irqsim::testing::bug_check_from([&] {
-    m.run_on(1, [] {
-      KIRQL old_irql;
-      KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-      KeBugCheckEx(0xD1, 5, 6, 7, 8);
-    });
+  const auto report = BugCheckOn(m, 1, [] {
+    RaiseTo(DISPATCH_LEVEL);
+    KeBugCheckEx(0xD1, 5, 6, 7, 8);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, 0xD1u);
-  EXPECT_EQ(report->parameters, (std::array<std::uint64_t, 4>{5, 6, 7, 8}));
-  EXPECT_EQ(report->processor, std::optional<unsigned>(1u));
-  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(0xD1), HasParameters({5, 6, 7, 8}), OnProcessor(1),
+                                     AtIrql(DISPATCH_LEVEL))));
 }
 
 TEST(KeBugCheck, UsesFourZeroParameters) {
   irqsim::Machine m({.processors = 1});
-  const auto report = irqsim::testing::bug_check_from([] { KeBugCheck(0xE2); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, 0xE2u);
-  EXPECT_EQ(report->parameters, (std::array<std::uint64_t, 4>{0, 0, 0, 0}));
+  const auto report = bug_check_from([] { KeBugCheck(0xE2); });
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(0xE2), HasParameters({0, 0, 0, 0}))));
 }
 
 // ---- the report's text ----------------------------------------------------------------------
@@ -152,8 +134,7 @@ TEST(BugCheckReport, WhatShowsCodeNameParametersWhereAndRule) {
   irqsim::Machine m({.processors = 2});
   try {
     m.run_on(1, [] {
-      KIRQL old_irql;
-      KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+      RaiseTo(DISPATCH_LEVEL);
       KeBugCheckEx(0xC4, 0x30, 0xAB, 0x2, 0x0);
     });
     FAIL() << "run_on returned after a bug check";
@@ -202,42 +183,35 @@ TEST(BugCheckReport, ToStringOfAHandBuiltReport) {
 
 TEST(HaltedMachine, FirstBugCheckWins) {
   irqsim::Machine m({.processors = 2});
-  const auto first = irqsim::testing::bug_check_from([] { KeBugCheckEx(0xD1, 1, 0, 0, 0); });
-  const auto second = irqsim::testing::bug_check_from([] { KeBugCheckEx(0xC4, 2, 0, 0, 0); });
+  const auto first = bug_check_from([] { KeBugCheckEx(0xD1, 1, 0, 0, 0); });
+  const auto second = bug_check_from([] { KeBugCheckEx(0xC4, 2, 0, 0, 0); });
   ASSERT_TRUE(first.has_value());
-  ASSERT_TRUE(second.has_value());
-  EXPECT_EQ(second->code, 0xD1u);
-  EXPECT_EQ(second->parameters[0], 1u);
-  const auto recorded = m.bug_check();
-  ASSERT_TRUE(recorded.has_value());
-  EXPECT_EQ(recorded->code, 0xD1u);
+  EXPECT_THAT(second, Optional(AllOf(IsBugCheck(0xD1), HasParameter(0, 1))));
+  EXPECT_THAT(m.bug_check(), Optional(IsBugCheck(0xD1)));
 }
 
 TEST(HaltedMachine, EveryWayOfAskingReturnsTheSameReport) {
   irqsim::Machine m({.processors = 2});
   EXPECT_FALSE(m.halted());
   EXPECT_FALSE(m.bug_check().has_value());
-  const auto original = irqsim::testing::bug_check_from([&] { m.run_on(0, [] { KeBugCheckEx(0xC8, 9, 8, 7, 6); }); });
+  const auto original = BugCheckOn(m, 0, [] { KeBugCheckEx(0xC8, 9, 8, 7, 6); });
   ASSERT_TRUE(original.has_value());
 
   EXPECT_TRUE(m.halted());
   const auto recorded = m.bug_check();
   ASSERT_TRUE(recorded.has_value());
-  const auto from_wait = irqsim::testing::bug_check_from([&] { m.wait_until_quiescent(); });
-  const auto from_run_on_other = irqsim::testing::bug_check_from([&] { m.run_on(1, [] {}); });
-  const auto from_run_on_same = irqsim::testing::bug_check_from([&] { m.run_on(0, [] {}); });
+  const auto from_wait = bug_check_from([&] { m.wait_until_quiescent(); });
+  const auto from_run_on_other = BugCheckOn(m, 1, [] {});
+  const auto from_run_on_same = BugCheckOn(m, 0, [] {});
   for (const auto& report : {recorded, from_wait, from_run_on_other, from_run_on_same}) {
-    ASSERT_TRUE(report.has_value());
-    EXPECT_EQ(report->code, 0xC8u);
-    EXPECT_EQ(report->parameters, original->parameters);
-    EXPECT_EQ(report->processor, std::optional<unsigned>(0u));
-    EXPECT_EQ(report->rule, original->rule);
+    EXPECT_THAT(report, Optional(AllOf(IsBugCheck(0xC8), HasParameters(original->parameters), OnProcessor(0),
+                                       HasRule(original->rule))));
   }
 }
 
 TEST(HaltedMachine, WorkRunOnAHaltedMachineDoesNotRun) {
   irqsim::Machine m({.processors = 2});
-  (void)irqsim::testing::bug_check_from([] { KeBugCheck(0xE2); });
+  (void)bug_check_from([] { KeBugCheck(0xE2); });
   std::atomic<bool> ran{false};
   EXPECT_THROW(m.run_on(1, [&] { ran = true; }), irqsim::BugCheckError);
   m.post(0, [&] { ran = true; });
@@ -246,18 +220,12 @@ TEST(HaltedMachine, WorkRunOnAHaltedMachineDoesNotRun) {
 }
 
 TEST(HaltedMachine, OtherProcessorsStopRunningDriverCode) {
-  std::atomic<bool> loop_exited{false};
+  Gate loop_exited;
   {
     irqsim::Machine m({.processors = 2});
     std::latch looping(1);
     m.post(1, [&] {
-      struct MarkExit {
-        std::atomic<bool>& flag;
-        ~MarkExit() {
-          flag.store(true);
-          flag.notify_all();
-        }
-      } guard{loop_exited};
+      OpenOnExit mark_exit(loop_exited);
       looping.count_down();
       for (;;) (void)KeGetCurrentIrql();
     });
@@ -265,12 +233,10 @@ TEST(HaltedMachine, OtherProcessorsStopRunningDriverCode) {
     IRQSIM_EXPECT_BUGCHECK(m.run_on(0, [] { KeBugCheckEx(0xC4, 0x99, 0, 0, 0); }), 0xC4);
     // The processor leaves its loop at its next WDK call; a bounded wait keeps a regression from
     // hanging the suite.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!loop_exited.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-    EXPECT_TRUE(loop_exited.load());
+    EXPECT_TRUE(Eventually([&] { return loop_exited.is_open(); }, std::chrono::seconds(10)));
     EXPECT_THROW(m.wait_until_quiescent(), irqsim::BugCheckError);
   }
-  EXPECT_TRUE(loop_exited.load());
+  EXPECT_TRUE(loop_exited.is_open());
 }
 
 // ---- bug checks in interrupt service routines -----------------------------------------------
@@ -283,17 +249,12 @@ BOOLEAN BugCheckingIsr(PKINTERRUPT Interrupt, PVOID Context) {
 TEST(BugCheckInIsr, ReachesTheTestThroughWaitUntilQuiescent) {
   irqsim::Machine m({.processors = 2});
   int device = 0;
-  PKINTERRUPT object = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(&object, BugCheckingIsr, &device, nullptr, kVector, 5, 7, Latched, FALSE, 0b10, FALSE),
-            STATUS_SUCCESS);
+  (void)ConnectLatched(BugCheckingIsr, &device, kVector, 5, 7, 0b10);
   m.pulse(kVector);
-  const auto report = irqsim::testing::bug_check_from([&] { m.wait_until_quiescent(); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, 0xF00Du);
-  EXPECT_EQ(report->parameters[0], reinterpret_cast<std::uint64_t>(&device));
-  EXPECT_EQ(report->parameters[1], 7u);  // the ISR ran at SynchronizeIrql
-  EXPECT_EQ(report->processor, std::optional<unsigned>(1u));
-  EXPECT_EQ(report->irql, 7);
+  const auto report = bug_check_from([&] { m.wait_until_quiescent(); });
+  // The ISR ran at SynchronizeIrql: its KeGetCurrentIrql() in parameters[1] and the report's IRQL.
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(0xF00D), HasParameter(0, AddressOf(&device)), HasParameter(1, 7),
+                                     OnProcessor(1), AtIrql(7))));
   EXPECT_TRUE(m.halted());
   // The object stays connected: destroying the machine frees it.
 }
@@ -309,9 +270,7 @@ TEST(UnobservedBugCheck, HandlerGetsTheReportWhenNobodyLooked) {
     EXPECT_TRUE(captured.reports().empty());  // not before the machine is destroyed
   }
   ASSERT_EQ(captured.reports().size(), 1u);
-  EXPECT_EQ(captured.reports()[0].code, 0xC4u);
-  EXPECT_EQ(captured.reports()[0].parameters[0], 0x42u);
-  EXPECT_EQ(captured.reports()[0].processor, std::optional<unsigned>(1u));
+  EXPECT_THAT(captured.reports()[0], AllOf(IsBugCheck(0xC4), HasParameter(0, 0x42), OnProcessor(1)));
 }
 
 TEST(UnobservedBugCheck, HandlerIsNotCalledAfterBugCheckWasRead) {

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
-#include <optional>
 #include <ostream>
 #include <stop_token>
 #include <string>
@@ -20,28 +19,20 @@
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "driver_test_support.hpp"
+
 namespace {
 
+using namespace irqsim_test;
 using irqsim::Machine;
-using irqsim::testing::bug_check_from;
-using ::testing::HasSubstr;
-namespace bugcheck = irqsim::bugcheck;
-
-constexpr KAFFINITY kAllProcessors = ~KAFFINITY{0};
-
-std::uint64_t AddressOf(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
-
-KSPIN_LOCK LockValue(KSPIN_LOCK& lock) { return std::atomic_ref<KSPIN_LOCK>(lock).load(); }
 
 int CurrentIrql() { return KeGetCurrentIrql(); }
 
+// ConnectLatched with the IRQLs as the ints these tests loop over, and the lock before the vector.
 PKINTERRUPT Connect(PKSERVICE_ROUTINE isr, PVOID context, PKSPIN_LOCK lock, ULONG vector, int irql,
-                    int synchronize_irql, KAFFINITY affinity = kAllProcessors) {
-  PKINTERRUPT object = nullptr;
-  const NTSTATUS status = IoConnectInterrupt(&object, isr, context, lock, vector, static_cast<KIRQL>(irql),
-                                             static_cast<KIRQL>(synchronize_irql), Latched, FALSE, affinity, FALSE);
-  EXPECT_EQ(status, STATUS_SUCCESS) << "vector " << vector << " irql " << irql << " sync " << synchronize_irql;
-  return object;
+                    int synchronize_irql, KAFFINITY affinity = ~KAFFINITY{0}) {
+  return ConnectLatched(isr, context, vector, static_cast<KIRQL>(irql), static_cast<KIRQL>(synchronize_irql), affinity,
+                        lock);
 }
 
 BOOLEAN CountingIsr(PKINTERRUPT, PVOID context) {
@@ -69,7 +60,7 @@ struct Probe {
 BOOLEAN ProbeRoutine(PVOID context) {
   auto& probe = *static_cast<Probe*>(context);
   probe.irql = CurrentIrql();
-  probe.lock_value = LockValue(*probe.lock);
+  probe.lock_value = LockWord(*probe.lock);
   probe.processor = KeGetCurrentProcessorNumber();
   ++probe.calls;
   return TRUE;
@@ -86,11 +77,10 @@ struct Observation {
 Observation SynchronizeAt(int caller, PKINTERRUPT object, KSPIN_LOCK& lock) {
   Observation seen;
   seen.probe.lock = &lock;
-  KIRQL old = PASSIVE_LEVEL;
-  KeRaiseIrql(static_cast<KIRQL>(caller), &old);
+  const KIRQL old = RaiseTo(static_cast<KIRQL>(caller));
   seen.result = KeSynchronizeExecution(object, ProbeRoutine, &seen.probe);
   seen.irql_after = CurrentIrql();
-  seen.lock_after = LockValue(lock);
+  seen.lock_after = LockWord(lock);
   KeLowerIrql(old);
   return seen;
 }
@@ -135,42 +125,59 @@ TEST(KeSynchronizeExecution, RunsTheRoutineOnceOnTheCallingProcessor) {
   IoDisconnectInterrupt(object);
 }
 
-// Every caller IRQL from PASSIVE_LEVEL up to SynchronizeIrql, for every device SynchronizeIrql,
-// with Irql equal to SynchronizeIrql and below it; on a processor and on the test thread.
-TEST(KeSynchronizeExecution, RunsAtSynchronizeIrqlUnderTheLockAndRestoresForEveryCallerIrql) {
-  struct Case {
-    int irql;
-    int synchronize_irql;
-    KSPIN_LOCK lock = 0;
-    PKINTERRUPT object = nullptr;
-  };
-  std::deque<Case> cases;  // stable addresses: the objects point at the locks
+// One interrupt of the table-driven tests: its Irql and SynchronizeIrql, and its own lock.
+struct IrqlCase {
+  int irql;
+  int synchronize_irql;
+  KSPIN_LOCK lock = 0;
+  PKINTERRUPT object = nullptr;
+};
+
+// Fills `cases` (a deque: the objects point at its locks, which must not move) with an interrupt
+// for every device SynchronizeIrql 3..12 with Irql equal to it, one with Irql 3 below it and, with
+// `also_one_below`, one with Irql one below it, and connects them to vectors from 0x50.
+void ConnectIrqlCases(std::deque<IrqlCase>& cases, bool also_one_below) {
   for (int sync = 3; sync <= 12; ++sync) {
     cases.push_back({sync, sync});
     if (sync > 3) cases.push_back({3, sync});
-    if (sync > 4) cases.push_back({sync - 1, sync});
+    if (also_one_below && sync > 4) cases.push_back({sync - 1, sync});
   }
-  Machine m({.processors = 2});
   ULONG vector = 0x50;
-  for (Case& c : cases) c.object = Connect(CountingIsr, nullptr, &c.lock, vector++, c.irql, c.synchronize_irql);
+  for (IrqlCase& c : cases) c.object = Connect(CountingIsr, nullptr, &c.lock, vector++, c.irql, c.synchronize_irql);
+}
 
-  for (Case& c : cases) {
+// Calls `check(c, caller)` for every case and every caller IRQL from PASSIVE_LEVEL up to its
+// SynchronizeIrql, with a trace that names them.
+template <class Check>
+void ForEveryCallerIrql(std::deque<IrqlCase>& cases, Check check) {
+  for (IrqlCase& c : cases) {
     for (int caller = PASSIVE_LEVEL; caller <= c.synchronize_irql; ++caller) {
       SCOPED_TRACE(testing::Message() << "Irql " << c.irql << ", SynchronizeIrql " << c.synchronize_irql
                                       << ", caller IRQL " << caller);
-      {
-        SCOPED_TRACE("on processor 1");
-        ExpectSynchronizedCall(m.run_on(1, [&] { return SynchronizeAt(caller, c.object, c.lock); }), caller,
-                               c.synchronize_irql);
-      }
-      {
-        SCOPED_TRACE("on the test thread");
-        ExpectSynchronizedCall(SynchronizeAt(caller, c.object, c.lock), caller, c.synchronize_irql);
-      }
+      check(c, caller);
     }
   }
+}
+
+// Every caller IRQL from PASSIVE_LEVEL up to SynchronizeIrql, for every device SynchronizeIrql,
+// with Irql equal to SynchronizeIrql and below it; on a processor and on the test thread.
+TEST(KeSynchronizeExecution, RunsAtSynchronizeIrqlUnderTheLockAndRestoresForEveryCallerIrql) {
+  std::deque<IrqlCase> cases;
+  Machine m({.processors = 2});
+  ConnectIrqlCases(cases, /*also_one_below=*/true);
+  ForEveryCallerIrql(cases, [&](IrqlCase& c, int caller) {
+    {
+      SCOPED_TRACE("on processor 1");
+      ExpectSynchronizedCall(m.run_on(1, [&] { return SynchronizeAt(caller, c.object, c.lock); }), caller,
+                             c.synchronize_irql);
+    }
+    {
+      SCOPED_TRACE("on the test thread");
+      ExpectSynchronizedCall(SynchronizeAt(caller, c.object, c.lock), caller, c.synchronize_irql);
+    }
+  });
   EXPECT_EQ(CurrentIrql(), PASSIVE_LEVEL);
-  for (Case& c : cases) IoDisconnectInterrupt(c.object);
+  for (IrqlCase& c : cases) IoDisconnectInterrupt(c.object);
 }
 
 TEST(KeSynchronizeExecution, AboveSynchronizeIrqlOnAProcessorBugChecks0x9) {
@@ -178,23 +185,16 @@ TEST(KeSynchronizeExecution, AboveSynchronizeIrqlOnAProcessorBugChecks0x9) {
   int calls = 0;
   Machine m({.processors = 2});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, &lock, 0x40, 5, 6);
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      KIRQL old = PASSIVE_LEVEL;
-      KeRaiseIrql(7, &old);
-      KeSynchronizeExecution(object, IncrementInt, &calls);
-    });
+  const auto report = BugCheckOn(m, 1, [&] {
+    RaiseTo(7);
+    KeSynchronizeExecution(object, IncrementInt, &calls);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kIrqlNotGreaterOrEqual) << report->to_string();
-  EXPECT_EQ(report->parameters[0], 7u) << "P1 is the current IRQL";
-  EXPECT_EQ(report->parameters[1], 6u) << "P2 is the SynchronizeIrql";
-  EXPECT_EQ(report->parameters[2], AddressOf(object));
-  EXPECT_EQ(report->processor, std::optional<unsigned>(1));
-  EXPECT_EQ(report->irql, 7);
-  EXPECT_THAT(report->rule, HasSubstr("KeSynchronizeExecution"));
+  // P1 is the current IRQL, P2 the SynchronizeIrql, P3 the interrupt object.
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kIrqlNotGreaterOrEqual), HasParameter(0, 7),
+                                     HasParameter(1, 6), HasParameter(2, AddressOf(object)), OnProcessor(1),
+                                     AtIrql(7), RuleMentions("KeSynchronizeExecution"))));
   EXPECT_EQ(calls, 0);
-  EXPECT_EQ(LockValue(lock), 0u);
+  EXPECT_EQ(LockWord(lock), 0u);
 }
 
 TEST(KeSynchronizeExecution, AboveSynchronizeIrqlOnTheTestThreadBugChecks0x9) {
@@ -204,14 +204,10 @@ TEST(KeSynchronizeExecution, AboveSynchronizeIrqlOnTheTestThreadBugChecks0x9) {
       int calls = 0;
       Machine m({.processors = 1});
       PKINTERRUPT object = Connect(CountingIsr, nullptr, nullptr, 0x40, 3, sync);
-      KIRQL old = PASSIVE_LEVEL;
-      KeRaiseIrql(static_cast<KIRQL>(caller), &old);
+      RaiseTo(static_cast<KIRQL>(caller));
       const auto report = bug_check_from([&] { KeSynchronizeExecution(object, IncrementInt, &calls); });
-      ASSERT_TRUE(report.has_value());
-      EXPECT_EQ(report->code, bugcheck::kIrqlNotGreaterOrEqual) << report->to_string();
-      EXPECT_EQ(report->parameters[0], static_cast<std::uint64_t>(caller));
-      EXPECT_EQ(report->parameters[1], static_cast<std::uint64_t>(sync));
-      EXPECT_EQ(report->processor, std::nullopt);
+      EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kIrqlNotGreaterOrEqual), HasParameter(0, caller),
+                                         HasParameter(1, sync), OnTestThread())));
       EXPECT_EQ(calls, 0);
     }
   }
@@ -221,23 +217,17 @@ TEST(KeSynchronizeExecution, NullRoutineBugChecks0xD1AtSynchronizeIrql) {
   KSPIN_LOCK lock = 0;
   Machine m({.processors = 1});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, &lock, 0x40, 5, 7);
-  const auto report = bug_check_from([&] { m.run_on(0, [&] { KeSynchronizeExecution(object, nullptr, nullptr); }); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverIrqlNotLessOrEqual) << report->to_string();
-  EXPECT_EQ(report->parameters[0], 0u) << "P1 is the address referenced";
-  EXPECT_EQ(report->parameters[1], 7u) << "P2 is the IRQL";
-  EXPECT_EQ(report->parameters[2], 8u) << "P3 = 8: an execute access";
-  EXPECT_EQ(report->irql, 7);
-  EXPECT_EQ(report->processor, std::optional<unsigned>(0));
+  const auto report = BugCheckOn(m, 0, [&] { KeSynchronizeExecution(object, nullptr, nullptr); });
+  // P1 is the address referenced, P2 the IRQL, P3 = 8 an execute access.
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kDriverIrqlNotLessOrEqual), HasParameter(0, 0),
+                                     HasParameter(1, 7), HasParameter(2, 8), AtIrql(7), OnProcessor(0))));
 }
 
 TEST(KeSynchronizeExecution, NullRoutineOnTheTestThreadBugChecks0xD1) {
   Machine m({.processors = 1});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, nullptr, 0x40, 9, 9);
   const auto report = bug_check_from([&] { KeSynchronizeExecution(object, nullptr, nullptr); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverIrqlNotLessOrEqual) << report->to_string();
-  EXPECT_EQ(report->parameters[1], 9u);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kDriverIrqlNotLessOrEqual), HasParameter(1, 9))));
 }
 
 TEST(KeSynchronizeExecution, PointerThatIsNotAnInterruptObjectBugChecks0x50) {
@@ -252,10 +242,9 @@ TEST(KeSynchronizeExecution, PointerThatIsNotAnInterruptObjectBugChecks0x50) {
     Machine m({.processors = 1});
     PKINTERRUPT real = Connect(CountingIsr, nullptr, nullptr, 0x40, 5, 5);
     const PKINTERRUPT bad = bad_handles(real)[which];
-    const auto report = bug_check_from([&] { m.run_on(0, [&] { KeSynchronizeExecution(bad, IncrementInt, &calls); }); });
-    ASSERT_TRUE(report.has_value());
-    EXPECT_EQ(report->code, bugcheck::kPageFaultInNonpagedArea) << report->to_string();
-    EXPECT_EQ(report->parameters[0], AddressOf(bad));
+    const auto report = BugCheckOn(m, 0, [&] { KeSynchronizeExecution(bad, IncrementInt, &calls); });
+    EXPECT_THAT(report,
+                Optional(AllOf(IsBugCheck(bugcheck::kPageFaultInNonpagedArea), HasParameter(0, AddressOf(bad)))));
     EXPECT_EQ(calls, 0);
   }
 }
@@ -266,10 +255,9 @@ TEST(KeSynchronizeExecution, DisconnectedInterruptObjectBugChecks0xCC) {
   PKINTERRUPT object = Connect(CountingIsr, nullptr, nullptr, 0x40, 5, 5);
   EXPECT_EQ(KeSynchronizeExecution(object, IncrementInt, &calls), TRUE);
   IoDisconnectInterrupt(object);
-  const auto report = bug_check_from([&] { m.run_on(1, [&] { KeSynchronizeExecution(object, IncrementInt, &calls); }); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kPageFaultInFreedSpecialPool) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(object));
+  const auto report = BugCheckOn(m, 1, [&] { KeSynchronizeExecution(object, IncrementInt, &calls); });
+  EXPECT_THAT(report,
+              Optional(AllOf(IsBugCheck(bugcheck::kPageFaultInFreedSpecialPool), HasParameter(0, AddressOf(object)))));
   EXPECT_EQ(calls, 1) << "the routine must not run for a freed object";
 }
 
@@ -290,10 +278,8 @@ TEST(KeSynchronizeExecution, NestedOnTheSameInterruptBugChecks0xF) {
   Nested nested;
   Machine m({.processors = 1});
   nested.object = Connect(CountingIsr, nullptr, &lock, 0x40, 6, 6);
-  const auto report = bug_check_from([&] { m.run_on(0, [&] { KeSynchronizeExecution(nested.object, SynchronizeAgain, &nested); }); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  const auto report = BugCheckOn(m, 0, [&] { KeSynchronizeExecution(nested.object, SynchronizeAgain, &nested); });
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), HasParameter(0, AddressOf(&lock)))));
   EXPECT_EQ(nested.calls, 1) << "the inner routine must not run";
 }
 
@@ -311,51 +297,34 @@ struct LockObservation {
 
 LockObservation AcquireReleaseAt(int caller, PKINTERRUPT object, KSPIN_LOCK& lock) {
   LockObservation seen;
-  KIRQL old = PASSIVE_LEVEL;
-  KeRaiseIrql(static_cast<KIRQL>(caller), &old);
+  const KIRQL old = RaiseTo(static_cast<KIRQL>(caller));
   const KIRQL returned = KeAcquireInterruptSpinLock(object);
   seen.old_irql = returned;
   seen.irql_inside = CurrentIrql();
-  seen.lock_inside = LockValue(lock);
+  seen.lock_inside = LockWord(lock);
   KeReleaseInterruptSpinLock(object, returned);
   seen.irql_after = CurrentIrql();
-  seen.lock_after = LockValue(lock);
+  seen.lock_after = LockWord(lock);
   KeLowerIrql(old);
   return seen;
 }
 
 TEST(KeAcquireInterruptSpinLock, ReturnsOldIrqlAndHoldsTheLockAtSynchronizeIrqlUntilReleased) {
-  struct Case {
-    int irql;
-    int synchronize_irql;
-    KSPIN_LOCK lock = 0;
-    PKINTERRUPT object = nullptr;
-  };
-  std::deque<Case> cases;
-  for (int sync = 3; sync <= 12; ++sync) {
-    cases.push_back({sync, sync});
-    if (sync > 3) cases.push_back({3, sync});
-  }
+  std::deque<IrqlCase> cases;
   Machine m({.processors = 2});
-  ULONG vector = 0x50;
-  for (Case& c : cases) c.object = Connect(CountingIsr, nullptr, &c.lock, vector++, c.irql, c.synchronize_irql);
-
-  for (Case& c : cases) {
-    for (int caller = PASSIVE_LEVEL; caller <= c.synchronize_irql; ++caller) {
-      SCOPED_TRACE(testing::Message() << "Irql " << c.irql << ", SynchronizeIrql " << c.synchronize_irql
-                                      << ", caller IRQL " << caller);
-      const LockObservation on_processor = m.run_on(0, [&] { return AcquireReleaseAt(caller, c.object, c.lock); });
-      const LockObservation on_thread = AcquireReleaseAt(caller, c.object, c.lock);
-      for (const LockObservation& seen : {on_processor, on_thread}) {
-        EXPECT_EQ(seen.old_irql, caller);
-        EXPECT_EQ(seen.irql_inside, c.synchronize_irql);
-        EXPECT_NE(seen.lock_inside, 0u);
-        EXPECT_EQ(seen.irql_after, caller);
-        EXPECT_EQ(seen.lock_after, 0u);
-      }
+  ConnectIrqlCases(cases, /*also_one_below=*/false);
+  ForEveryCallerIrql(cases, [&](IrqlCase& c, int caller) {
+    const LockObservation on_processor = m.run_on(0, [&] { return AcquireReleaseAt(caller, c.object, c.lock); });
+    const LockObservation on_thread = AcquireReleaseAt(caller, c.object, c.lock);
+    for (const LockObservation& seen : {on_processor, on_thread}) {
+      EXPECT_EQ(seen.old_irql, caller);
+      EXPECT_EQ(seen.irql_inside, c.synchronize_irql);
+      EXPECT_NE(seen.lock_inside, 0u);
+      EXPECT_EQ(seen.irql_after, caller);
+      EXPECT_EQ(seen.lock_after, 0u);
     }
-  }
-  for (Case& c : cases) IoDisconnectInterrupt(c.object);
+  });
+  for (IrqlCase& c : cases) IoDisconnectInterrupt(c.object);
 }
 
 TEST(KeAcquireInterruptSpinLock, HeldLockBlocksKeSynchronizeExecutionOnAnotherProcessor) {
@@ -385,36 +354,23 @@ TEST(KeAcquireInterruptSpinLock, AboveSynchronizeIrqlBugChecks0x9) {
   KSPIN_LOCK lock = 0;
   Machine m({.processors = 1});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, &lock, 0x40, 4, 8);
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KIRQL old = PASSIVE_LEVEL;
-      KeRaiseIrql(9, &old);
-      KeAcquireInterruptSpinLock(object);
-    });
+  const auto report = BugCheckOn(m, 0, [&] {
+    RaiseTo(9);
+    KeAcquireInterruptSpinLock(object);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kIrqlNotGreaterOrEqual) << report->to_string();
-  EXPECT_EQ(report->parameters[0], 9u);
-  EXPECT_EQ(report->parameters[1], 8u);
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireInterruptSpinLock"));
-  EXPECT_EQ(LockValue(lock), 0u) << "the lock must not be taken";
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kIrqlNotGreaterOrEqual), HasParameter(0, 9),
+                                     HasParameter(1, 8), RuleMentions("KeAcquireInterruptSpinLock"))));
+  EXPECT_EQ(LockWord(lock), 0u) << "the lock must not be taken";
 }
 
 TEST(KeReleaseInterruptSpinLock, ReleasingALockThatIsNotHeldBugChecks0x10) {
   KSPIN_LOCK lock = 0;
   Machine m({.processors = 1});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, &lock, 0x40, 6, 6);
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KIRQL old = PASSIVE_LEVEL;
-      KeRaiseIrql(6, &old);
-      KeReleaseInterruptSpinLock(object, old);
-    });
-  });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kSpinLockNotOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_EQ(report->parameters[1], 0u) << "P2: the lock is not held by anyone";
+  const auto report = BugCheckOn(m, 0, [&] { KeReleaseInterruptSpinLock(object, RaiseTo(6)); });
+  // P2 = 0: the lock is not held by anyone.
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockNotOwned), HasParameter(0, AddressOf(&lock)),
+                                     HasParameter(1, 0))));
 }
 
 TEST(KeReleaseInterruptSpinLock, ReleasingALockAnotherContextHoldsBugChecks0x10) {
@@ -422,98 +378,74 @@ TEST(KeReleaseInterruptSpinLock, ReleasingALockAnotherContextHoldsBugChecks0x10)
   Machine m({.processors = 1});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, &lock, 0x40, 6, 6);
   KeAcquireInterruptSpinLock(object);  // held by the test thread
-  const KSPIN_LOCK owner = LockValue(lock);
+  const KSPIN_LOCK owner = LockWord(lock);
   ASSERT_NE(owner, 0u);
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KIRQL old = PASSIVE_LEVEL;
-      KeRaiseIrql(6, &old);
-      KeReleaseInterruptSpinLock(object, old);
-    });
-  });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kSpinLockNotOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[1], owner);
-  EXPECT_EQ(LockValue(lock), owner) << "the owner's lock must stay held";
+  const auto report = BugCheckOn(m, 0, [&] { KeReleaseInterruptSpinLock(object, RaiseTo(6)); });
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockNotOwned), HasParameter(1, owner))));
+  EXPECT_EQ(LockWord(lock), owner) << "the owner's lock must stay held";
 }
 
 TEST(KeReleaseInterruptSpinLock, OldIrqlAboveTheCurrentIrqlBugChecksC4Sub31) {
   KSPIN_LOCK lock = 0;
   Machine m({.processors = 1});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, &lock, 0x40, 5, 5);
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KeAcquireInterruptSpinLock(object);
-      KeReleaseInterruptSpinLock(object, 7);
-    });
+  const auto report = BugCheckOn(m, 0, [&] {
+    KeAcquireInterruptSpinLock(object);
+    KeReleaseInterruptSpinLock(object, 7);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kVerifierLowerToHigherIrql);
-  EXPECT_EQ(report->parameters[1], 5u) << "P2 is the current IRQL";
-  EXPECT_EQ(report->parameters[2], 7u) << "P3 is the requested IRQL";
+  // P2 is the current IRQL, P3 the requested one.
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierLowerToHigherIrql), HasParameter(1, 5),
+                                     HasParameter(2, 7))));
 }
 
 TEST(KeAcquireInterruptSpinLock, AcquiringTwiceOnOneProcessorBugChecks0xF) {
   KSPIN_LOCK lock = 0;
   Machine m({.processors = 1});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, &lock, 0x40, 5, 5);
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KeAcquireInterruptSpinLock(object);
-      KeAcquireInterruptSpinLock(object);
-    });
+  const auto report = BugCheckOn(m, 0, [&] {
+    KeAcquireInterruptSpinLock(object);
+    KeAcquireInterruptSpinLock(object);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), HasParameter(0, AddressOf(&lock)))));
 }
 
 TEST(KeAcquireInterruptSpinLock, LoweringBelowSynchronizeIrqlWhileHeldBugChecks0xF) {
   Machine m({.processors = 1});
   PKINTERRUPT object = Connect(CountingIsr, nullptr, nullptr, 0x40, 5, 8);
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KeAcquireInterruptSpinLock(object);
-      KeLowerIrql(PASSIVE_LEVEL);
-    });
+  const auto report = BugCheckOn(m, 0, [&] {
+    KeAcquireInterruptSpinLock(object);
+    KeLowerIrql(PASSIVE_LEVEL);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kSpinLockAlreadyOwned) << report->to_string();
+  EXPECT_THAT(report, Optional(IsBugCheck(bugcheck::kSpinLockAlreadyOwned)));
 }
 
 TEST(KeAcquireInterruptSpinLock, BadHandlesBugCheck0x50And0xCC) {
   KSPIN_LOCK not_an_object = 0;
   {
     Machine m({.processors = 1});
-    const auto report = bug_check_from(
-        [&] { m.run_on(0, [&] { KeAcquireInterruptSpinLock(reinterpret_cast<PKINTERRUPT>(&not_an_object)); }); });
-    ASSERT_TRUE(report.has_value());
-    EXPECT_EQ(report->code, bugcheck::kPageFaultInNonpagedArea) << report->to_string();
-    EXPECT_EQ(report->parameters[0], AddressOf(&not_an_object));
+    EXPECT_THAT(BugCheckOn(m, 0, [&] { KeAcquireInterruptSpinLock(reinterpret_cast<PKINTERRUPT>(&not_an_object)); }),
+                Optional(AllOf(IsBugCheck(bugcheck::kPageFaultInNonpagedArea),
+                               HasParameter(0, AddressOf(&not_an_object)))));
   }
   {
     Machine m({.processors = 1});
-    const auto report = bug_check_from([&] { KeReleaseInterruptSpinLock(nullptr, PASSIVE_LEVEL); });
-    ASSERT_TRUE(report.has_value());
-    EXPECT_EQ(report->code, bugcheck::kPageFaultInNonpagedArea) << report->to_string();
-  }
-  {
-    Machine m({.processors = 1});
-    PKINTERRUPT object = Connect(CountingIsr, nullptr, nullptr, 0x40, 5, 5);
-    IoDisconnectInterrupt(object);
-    const auto report = bug_check_from([&] { m.run_on(0, [&] { KeAcquireInterruptSpinLock(object); }); });
-    ASSERT_TRUE(report.has_value());
-    EXPECT_EQ(report->code, bugcheck::kPageFaultInFreedSpecialPool) << report->to_string();
-    EXPECT_EQ(report->parameters[0], AddressOf(object));
+    EXPECT_THAT(bug_check_from([&] { KeReleaseInterruptSpinLock(nullptr, PASSIVE_LEVEL); }),
+                Optional(IsBugCheck(bugcheck::kPageFaultInNonpagedArea)));
   }
   {
     Machine m({.processors = 1});
     PKINTERRUPT object = Connect(CountingIsr, nullptr, nullptr, 0x40, 5, 5);
     IoDisconnectInterrupt(object);
-    const auto report = bug_check_from([&] { KeReleaseInterruptSpinLock(object, PASSIVE_LEVEL); });
-    ASSERT_TRUE(report.has_value());
-    EXPECT_EQ(report->code, bugcheck::kPageFaultInFreedSpecialPool) << report->to_string();
+    EXPECT_THAT(BugCheckOn(m, 0, [&] { KeAcquireInterruptSpinLock(object); }),
+                Optional(AllOf(IsBugCheck(bugcheck::kPageFaultInFreedSpecialPool),
+                               HasParameter(0, AddressOf(object)))));
+  }
+  {
+    Machine m({.processors = 1});
+    PKINTERRUPT object = Connect(CountingIsr, nullptr, nullptr, 0x40, 5, 5);
+    IoDisconnectInterrupt(object);
+    EXPECT_THAT(bug_check_from([&] { KeReleaseInterruptSpinLock(object, PASSIVE_LEVEL); }),
+                Optional(IsBugCheck(bugcheck::kPageFaultInFreedSpecialPool)));
   }
 }
 
@@ -724,7 +656,7 @@ TEST(InterruptLockExclusion, TwoInterruptsSharingALockNeverRunTheirIsrsTogether)
   EXPECT_EQ(low.runs.load(), m.stats(kLow).claimed);
   EXPECT_EQ(high.runs.load(), m.stats(kHigh).claimed);
   EXPECT_EQ(record.a.load(), low.runs.load() + high.runs.load() + entries);
-  EXPECT_EQ(LockValue(lock), 0u);
+  EXPECT_EQ(LockWord(lock), 0u);
   IoDisconnectInterrupt(low_object);
   IoDisconnectInterrupt(high_object);
 }
@@ -738,7 +670,7 @@ struct IsrProbe {
 BOOLEAN ProbingIsr(PKINTERRUPT, PVOID context) {
   auto& probe = *static_cast<IsrProbe*>(context);
   probe.irql = CurrentIrql();
-  probe.lock_value = LockValue(*probe.lock);
+  probe.lock_value = LockWord(*probe.lock);
   return TRUE;
 }
 
@@ -756,7 +688,7 @@ TEST(InterruptLockExclusion, IsrRunsAtSynchronizeIrqlHoldingTheInterruptLock) {
     m.wait_until_quiescent();
     EXPECT_EQ(probe.irql.load(), sync);
     EXPECT_NE(probe.lock_value.load(), 0u);
-    EXPECT_EQ(LockValue(lock), 0u);
+    EXPECT_EQ(LockWord(lock), 0u);
     IoDisconnectInterrupt(object);
   }
 }
@@ -840,8 +772,7 @@ TEST(InterruptPreemption, OwnInterruptIsHeldOffUntilKeSynchronizeExecutionLowers
     PKINTERRUPT object = Connect(CountingIsr, &isr_runs, nullptr, 0x40, 5, 5);
     PulseInside s{&m, 0x40, &isr_runs};
     const int runs_after_return = m.run_on(0, [&] {
-      KIRQL old = PASSIVE_LEVEL;
-      KeRaiseIrql(static_cast<KIRQL>(caller), &old);
+      const KIRQL old = RaiseTo(static_cast<KIRQL>(caller));
       KeSynchronizeExecution(object, PulseAndCheck, &s);
       const int runs = isr_runs.load();
       KeLowerIrql(old);
@@ -868,8 +799,7 @@ TEST(InterruptPreemption, OwnInterruptRunsOnlyWhenTheIrqlDropsBelowItsIrql) {
     int after_lower;
   };
   const Runs runs = m.run_on(0, [&] {
-    KIRQL old = PASSIVE_LEVEL;
-    KeRaiseIrql(6, &old);
+    const KIRQL old = RaiseTo(6);
     KeSynchronizeExecution(object, PulseAndCheck, &s);
     const int after_return = isr_runs.load();
     KeLowerIrql(old);
@@ -892,7 +822,7 @@ struct HighIsrState {
 BOOLEAN HighIsr(PKINTERRUPT, PVOID context) {
   auto& s = *static_cast<HighIsrState*>(context);
   s.irql = CurrentIrql();
-  s.low_lock_seen = LockValue(*s.low_lock);
+  s.low_lock_seen = LockWord(*s.low_lock);
   s.runs.fetch_add(1);
   return TRUE;
 }
@@ -952,11 +882,9 @@ TEST(InterruptPreemption, SharedLockWithTooLowSynchronizeIrqlBugChecks0xF) {
   PKINTERRUPT low = Connect(CountingIsr, nullptr, &lock, 0x40, 5, 5);
   Connect(CountingIsr, &high_runs, &lock, 0x41, 8, 8);
   PulseInside s{&m, 0x41, &high_runs};
-  const auto report = bug_check_from([&] { m.run_on(0, [&] { KeSynchronizeExecution(low, PulseAndCheck, &s); }); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_EQ(report->irql, 8);
+  const auto report = BugCheckOn(m, 0, [&] { KeSynchronizeExecution(low, PulseAndCheck, &s); });
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), HasParameter(0, AddressOf(&lock)),
+                                     AtIrql(8))));
   EXPECT_EQ(high_runs.load(), 0);
 }
 

@@ -7,10 +7,7 @@
 #include <wdm.h>
 
 #include <atomic>
-#include <cstdint>
 #include <stdexcept>
-#include <string>
-#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -18,56 +15,19 @@
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "driver_test_support.hpp"
+
 namespace {
 
-using irqsim::testing::bug_check_from;
-using ::testing::HasSubstr;
-
-namespace bugcheck = irqsim::bugcheck;
+using namespace irqsim_test;
 
 constexpr ULONG kVector = 0x61;
 constexpr KIRQL kDeviceIrql = 5;
 constexpr KIRQL kAboveDeviceIrql = 10;
 
-// What an ISR saw when it ran.
-struct IsrRecord {
-  std::atomic<int> runs{0};
-  std::atomic<int> irql{-1};
-  std::atomic<int> processor{-1};
-  std::atomic<bool> on_test_thread{false};
-  std::thread::id test_thread = std::this_thread::get_id();
-};
-
-BOOLEAN RecordingIsr(PKINTERRUPT, PVOID context) {
-  auto* record = static_cast<IsrRecord*>(context);
-  record->irql = KeGetCurrentIrql();
-  record->processor = static_cast<int>(KeGetCurrentProcessorNumber());
-  if (std::this_thread::get_id() == record->test_thread) record->on_test_thread = true;
-  record->runs.fetch_add(1);
-  return TRUE;
-}
-
-// A one-shot signal between the test thread and a simulated processor.
-struct Signal {
-  std::atomic<bool> flag{false};
-  void set() {
-    flag.store(true);
-    flag.notify_all();
-  }
-  void wait() const { flag.wait(false); }
-};
-
-// Sets the signal when the enclosing scope is left, however it is left, so that a bug check
-// unwinding driver code on a processor never leaves the test thread waiting forever.
-struct SetOnExit {
-  Signal& signal;
-  ~SetOnExit() { signal.set(); }
-};
-
-// The string a DDI-compliance bug check points to with its second parameter.
-std::string rule_text(const irqsim::BugCheckReport& report) {
-  const auto* text = reinterpret_cast<const char*>(static_cast<std::uintptr_t>(report.parameters[1]));
-  return text == nullptr ? std::string() : std::string(text);
+// Connects RecordingIsr, recording into `isr`, to kVector at kDeviceIrql on processor 0.
+PKINTERRUPT ConnectRecorder(IsrRecord& isr) {
+  return ConnectLatched(RecordingIsr, &isr, kVector, kDeviceIrql, kDeviceIrql, 1);
 }
 
 // ---- KeGetCurrentIrql ----------------------------------------------------------------------
@@ -86,8 +46,7 @@ TEST(KeGetCurrentIrql, TestThreadStartsAtPassiveLevel) {
 
 TEST(KeGetCurrentIrql, TestThreadIrqlIsIndependentOfTheProcessors) {
   irqsim::Machine m({.processors = 2});
-  KIRQL old = 0;
-  KeRaiseIrql(HIGH_LEVEL, &old);
+  const KIRQL old = RaiseTo(HIGH_LEVEL);
   EXPECT_EQ(m.run_on(0, [] { return KeGetCurrentIrql(); }), PASSIVE_LEVEL);
   EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
   KeLowerIrql(old);
@@ -96,27 +55,16 @@ TEST(KeGetCurrentIrql, TestThreadIrqlIsIndependentOfTheProcessors) {
 
 TEST(KeGetCurrentIrql, EachProcessorHasItsOwnIrql) {
   irqsim::Machine m({.processors = 2});
-  Signal raised;
-  Signal release;
-  m.post(0, [&] {
-    SetOnExit signal_raised{raised};
-    KIRQL old = 0;
-    KeRaiseIrql(kAboveDeviceIrql, &old);
-    raised.set();
-    release.wait();
-    KeLowerIrql(old);
-  });
-  raised.wait();
+  ParkedProcessor raised(m, 0, kAboveDeviceIrql);
   EXPECT_EQ(m.run_on(1, [] { return KeGetCurrentIrql(); }), PASSIVE_LEVEL);
-  release.set();
+  raised.release();
   m.wait_until_quiescent();
 }
 
 TEST(KeGetCurrentIrql, NewMachineStartsTheTestThreadBackAtPassiveLevel) {
   {
     irqsim::Machine first({.processors = 1});
-    KIRQL old = 0;
-    KeRaiseIrql(HIGH_LEVEL, &old);
+    RaiseTo(HIGH_LEVEL);
     ASSERT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
     // Left raised on purpose: the IRQL belongs to this machine's context.
   }
@@ -206,38 +154,27 @@ TEST(KeRaiseIrql, RaisingToTheCurrentIrqlIsAllowed) {
 
 TEST(KeRaiseIrql, RaisingBelowTheCurrentIrqlBugChecks0xC4With0x30) {
   irqsim::Machine m({.processors = 2});
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [] {
-      KIRQL old = 0;
-      KeRaiseIrql(DISPATCH_LEVEL, &old);
-      KeRaiseIrql(APC_LEVEL, &old);
-    });
+  const auto report = BugCheckOn(m, 1, [] {
+    KIRQL old = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeRaiseIrql(APC_LEVEL, &old);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kVerifierRaiseToLowerIrql);
-  EXPECT_EQ(report->parameters[1], DISPATCH_LEVEL);
-  EXPECT_EQ(report->parameters[2], APC_LEVEL);
-  EXPECT_EQ(report->processor, 1u);
-  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
-  EXPECT_THAT(report->rule, HasSubstr("KeRaiseIrql"));
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierRaiseToLowerIrql),
+                                     HasParameter(1, DISPATCH_LEVEL), HasParameter(2, APC_LEVEL), OnProcessor(1),
+                                     AtIrql(DISPATCH_LEVEL), RuleMentions("KeRaiseIrql"))));
   EXPECT_TRUE(m.halted());
 }
 
 TEST(KeRaiseIrql, RaisingAboveHighLevelBugChecks0xC4With0x30) {
   irqsim::Machine m({.processors = 1});
-  const auto report = bug_check_from([&] { m.run_on(0, [] { (void)KfRaiseIrql(static_cast<KIRQL>(HIGH_LEVEL + 1)); }); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kVerifierRaiseToLowerIrql);
-  EXPECT_EQ(report->parameters[1], PASSIVE_LEVEL);
-  EXPECT_EQ(report->parameters[2], HIGH_LEVEL + 1u);
+  const auto report = BugCheckOn(m, 0, [] { (void)KfRaiseIrql(static_cast<KIRQL>(HIGH_LEVEL + 1)); });
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierRaiseToLowerIrql),
+                                     HasParameter(1, PASSIVE_LEVEL), HasParameter(2, HIGH_LEVEL + 1u))));
 }
 
 TEST(KeRaiseIrql, RaisingBelowTheCurrentIrqlOnTheTestThreadThrowsFromTheCall) {
   irqsim::Machine m({.processors = 1});
-  KIRQL old = 0;
-  KeRaiseIrql(kAboveDeviceIrql, &old);
+  RaiseTo(kAboveDeviceIrql);
   bool returned = false;
   const auto report = bug_check_from([&] {
     KIRQL ignored = 0;
@@ -245,42 +182,28 @@ TEST(KeRaiseIrql, RaisingBelowTheCurrentIrqlOnTheTestThreadThrowsFromTheCall) {
     returned = true;
   });
   EXPECT_FALSE(returned);
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kVerifierRaiseToLowerIrql);
-  EXPECT_EQ(report->parameters[1], kAboveDeviceIrql);
-  EXPECT_EQ(report->parameters[2], DISPATCH_LEVEL);
-  EXPECT_FALSE(report->processor.has_value());
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierRaiseToLowerIrql),
+                                     HasParameter(1, kAboveDeviceIrql), HasParameter(2, DISPATCH_LEVEL),
+                                     OnTestThread())));
   EXPECT_TRUE(m.halted());
 }
 
 TEST(KeLowerIrql, LoweringToAHigherIrqlBugChecks0xC4With0x31) {
   irqsim::Machine m({.processors = 2});
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [] {
-      KIRQL old = 0;
-      KeRaiseIrql(APC_LEVEL, &old);
-      KeLowerIrql(DISPATCH_LEVEL);
-    });
+  const auto report = BugCheckOn(m, 0, [] {
+    RaiseTo(APC_LEVEL);
+    KeLowerIrql(DISPATCH_LEVEL);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kVerifierLowerToHigherIrql);
-  EXPECT_EQ(report->parameters[1], APC_LEVEL);
-  EXPECT_EQ(report->parameters[2], DISPATCH_LEVEL);
-  EXPECT_EQ(report->processor, 0u);
-  EXPECT_THAT(report->rule, HasSubstr("KeLowerIrql"));
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierLowerToHigherIrql),
+                                     HasParameter(1, APC_LEVEL), HasParameter(2, DISPATCH_LEVEL), OnProcessor(0),
+                                     RuleMentions("KeLowerIrql"))));
 }
 
 TEST(KeLowerIrql, LoweringAtPassiveLevelOnTheTestThreadBugChecks0xC4With0x31) {
   irqsim::Machine m({.processors = 1});
   const auto report = bug_check_from([] { KeLowerIrql(APC_LEVEL); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kVerifierLowerToHigherIrql);
-  EXPECT_EQ(report->parameters[1], PASSIVE_LEVEL);
-  EXPECT_EQ(report->parameters[2], APC_LEVEL);
-  EXPECT_FALSE(report->processor.has_value());
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierLowerToHigherIrql),
+                                     HasParameter(1, PASSIVE_LEVEL), HasParameter(2, APC_LEVEL), OnTestThread())));
 }
 
 TEST(KeLowerIrql, LoweringToTheCurrentIrqlIsAllowed) {
@@ -301,28 +224,21 @@ TEST(KeLowerIrql, LoweringBelowAHeldSpinLocksIrqlBugChecks0xF) {
   irqsim::Machine m({.processors = 2});
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      KIRQL old = 0;
-      KeRaiseIrql(DISPATCH_LEVEL, &old);
-      KeAcquireSpinLockAtDpcLevel(&lock);
-      KeLowerIrql(PASSIVE_LEVEL);
-    });
+  const auto report = BugCheckOn(m, 1, [&] {
+    RaiseTo(DISPATCH_LEVEL);
+    KeAcquireSpinLockAtDpcLevel(&lock);
+    KeLowerIrql(PASSIVE_LEVEL);
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_EQ(report->processor, 1u);
-  // The check comes before the IRQL changes.
-  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
-  EXPECT_THAT(report->rule, HasSubstr("KeLowerIrql"));
+  // The check comes before the IRQL changes: the report is made at DISPATCH_LEVEL.
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), OnProcessor(1),
+                                     AtIrql(DISPATCH_LEVEL), RuleMentions("KeLowerIrql"))));
 }
 
 TEST(KeLowerIrql, LoweringBelowAHeldSpinLocksIrqlOnTheTestThreadBugChecks0xF) {
   irqsim::Machine m({.processors = 1});
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  KIRQL old = 0;
-  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  const KIRQL old = RaiseTo(DISPATCH_LEVEL);
   KeAcquireSpinLockAtDpcLevel(&lock);
   IRQSIM_EXPECT_BUGCHECK(KeLowerIrql(old), bugcheck::kSpinLockAlreadyOwned);
 }
@@ -332,8 +248,7 @@ TEST(KeLowerIrql, LoweringToTheLevelOfAHeldSpinLockIsAllowed) {
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
   const KIRQL while_held = m.run_on(0, [&] {
-    KIRQL old = 0;
-    KeRaiseIrql(kAboveDeviceIrql, &old);
+    const KIRQL old = RaiseTo(kAboveDeviceIrql);
     KeAcquireSpinLockAtDpcLevel(&lock);
     KeLowerIrql(DISPATCH_LEVEL);
     const KIRQL current = KeGetCurrentIrql();
@@ -353,8 +268,7 @@ TEST(KeRaiseIrqlToDpcLevel, RaisesToDispatchAndReturnsThePreviousIrql) {
   const auto [from_passive, from_apc, from_dispatch, now] = m.run_on(0, [] {
     const KIRQL a = KeRaiseIrqlToDpcLevel();
     KeLowerIrql(a);
-    KIRQL at_apc = 0;
-    KeRaiseIrql(APC_LEVEL, &at_apc);
+    const KIRQL at_apc = RaiseTo(APC_LEVEL);
     const KIRQL b = KeRaiseIrqlToDpcLevel();
     const KIRQL c = KeRaiseIrqlToDpcLevel();  // already at DISPATCH_LEVEL: allowed
     const KIRQL current = KeGetCurrentIrql();
@@ -380,70 +294,38 @@ TEST(KeRaiseIrqlToDpcLevel, WorksOnTheTestThread) {
 
 TEST(KeRaiseIrqlToDpcLevel, AboveDispatchLevelBugChecks0xC4WithIrqlKeDispatchLte) {
   irqsim::Machine m({.processors = 2});
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [] {
-      KIRQL old = 0;
-      KeRaiseIrql(static_cast<KIRQL>(DISPATCH_LEVEL + 1), &old);
-      (void)KeRaiseIrqlToDpcLevel();
-    });
+  const auto report = BugCheckOn(m, 1, [] {
+    RaiseTo(DISPATCH_LEVEL + 1);
+    (void)KeRaiseIrqlToDpcLevel();
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kRuleIrqlKeDispatchLte);
   // DDI-compliance bug checks point to a description of the broken rule.
-  EXPECT_THAT(rule_text(*report), HasSubstr("IrqlKeDispatchLte"));
-  EXPECT_EQ(report->processor, 1u);
-  EXPECT_EQ(report->irql, DISPATCH_LEVEL + 1);
-  EXPECT_THAT(report->rule, HasSubstr("KeRaiseIrqlToDpcLevel"));
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kRuleIrqlKeDispatchLte),
+                                     DdiRuleTextMentions("IrqlKeDispatchLte"), OnProcessor(1),
+                                     AtIrql(DISPATCH_LEVEL + 1), RuleMentions("KeRaiseIrqlToDpcLevel"))));
 }
 
 TEST(KeRaiseIrqlToDpcLevel, AboveDispatchLevelOnTheTestThreadBugChecks0xC4WithIrqlKeDispatchLte) {
   irqsim::Machine m({.processors = 1});
-  KIRQL old = 0;
-  KeRaiseIrql(HIGH_LEVEL, &old);
+  RaiseTo(HIGH_LEVEL);
   const auto report = bug_check_from([] { (void)KeRaiseIrqlToDpcLevel(); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kRuleIrqlKeDispatchLte);
-  EXPECT_EQ(report->irql, HIGH_LEVEL);
+  EXPECT_THAT(report,
+              Optional(AllOf(IsVerifierViolation(bugcheck::kRuleIrqlKeDispatchLte), AtIrql(HIGH_LEVEL))));
 }
 
 // ---- returning from a processor at a raised IRQL -------------------------------------------
 
 TEST(RunOnIrql, ReturningAtARaisedIrqlBugChecks0xE1) {
   irqsim::Machine m({.processors = 2});
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [] {
-      KIRQL old = 0;
-      KeRaiseIrql(DISPATCH_LEVEL, &old);
-    });
-  });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kWorkerThreadReturnedAtBadIrql) << report->to_string();
-  EXPECT_EQ(report->parameters[1], DISPATCH_LEVEL);
-  EXPECT_EQ(report->processor, 1u);
-  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
+  const auto report = BugCheckOn(m, 1, [] { RaiseTo(DISPATCH_LEVEL); });
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kWorkerThreadReturnedAtBadIrql),
+                                     HasParameter(1, DISPATCH_LEVEL), OnProcessor(1), AtIrql(DISPATCH_LEVEL))));
 }
 
 TEST(RunOnIrql, PostedFunctionReturningAtARaisedIrqlBugChecks0xE1) {
   irqsim::Machine m({.processors = 1});
   m.post(0, [] { (void)KeRaiseIrqlToDpcLevel(); });
   const auto report = bug_check_from([&] { m.wait_until_quiescent(); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kWorkerThreadReturnedAtBadIrql) << report->to_string();
-}
-
-TEST(RunOnIrql, ExceptionThrownAtARaisedIrqlIsRethrownAndTheNextFunctionStartsAtPassiveLevel) {
-  irqsim::Machine m({.processors = 1});
-  EXPECT_THROW(m.run_on(0,
-                        [] {
-                          KIRQL old = 0;
-                          KeRaiseIrql(kAboveDeviceIrql, &old);
-                          throw std::runtime_error("driver code failed");
-                        }),
-               std::runtime_error);
-  EXPECT_FALSE(m.halted());
-  EXPECT_EQ(m.run_on(0, [] { return KeGetCurrentIrql(); }), PASSIVE_LEVEL);
+  EXPECT_THAT(report, Optional(IsBugCheck(bugcheck::kWorkerThreadReturnedAtBadIrql)));
 }
 
 // ---- KeLowerIrql as a preemption point -----------------------------------------------------
@@ -451,19 +333,15 @@ TEST(RunOnIrql, ExceptionThrownAtARaisedIrqlIsRethrownAndTheNextFunctionStartsAt
 TEST(KeLowerIrqlPreemption, PendingInterruptIsTakenInsideKeLowerIrqlAndNotBefore) {
   irqsim::Machine m({.processors = 1});
   IsrRecord isr;
-  PKINTERRUPT object = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(&object, RecordingIsr, &isr, nullptr, kVector, kDeviceIrql, kDeviceIrql, Latched,
-                               FALSE, 1, FALSE),
-            STATUS_SUCCESS);
-  Signal raised;
-  Signal pulsed;
+  PKINTERRUPT object = ConnectRecorder(isr);
+  Gate raised;
+  Gate pulsed;
   std::atomic<int> runs_while_raised{-1};
   std::atomic<int> runs_after_lower{-1};
   m.post(0, [&] {
-    SetOnExit signal_raised{raised};
-    KIRQL old = 0;
-    KeRaiseIrql(kAboveDeviceIrql, &old);
-    raised.set();
+    OpenOnExit signal_raised(raised);
+    const KIRQL old = RaiseTo(kAboveDeviceIrql);
+    raised.open();
     pulsed.wait();
     // A library call is a preemption point too, but IRQL 10 masks an IRQL 5 interrupt.
     (void)KeGetCurrentIrql();
@@ -473,7 +351,7 @@ TEST(KeLowerIrqlPreemption, PendingInterruptIsTakenInsideKeLowerIrqlAndNotBefore
   });
   raised.wait();
   m.pulse(kVector);
-  pulsed.set();
+  pulsed.open();
   m.wait_until_quiescent();
   EXPECT_EQ(runs_while_raised, 0);
   EXPECT_EQ(runs_after_lower, 1);
@@ -486,13 +364,9 @@ TEST(KeLowerIrqlPreemption, PendingInterruptIsTakenInsideKeLowerIrqlAndNotBefore
 TEST(KeLowerIrqlPreemption, InterruptStaysPendingUntilIrqlDropsBelowItsLevel) {
   irqsim::Machine m({.processors = 1});
   IsrRecord isr;
-  PKINTERRUPT object = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(&object, RecordingIsr, &isr, nullptr, kVector, kDeviceIrql, kDeviceIrql, Latched,
-                               FALSE, 1, FALSE),
-            STATUS_SUCCESS);
+  PKINTERRUPT object = ConnectRecorder(isr);
   const auto [at_device_irql, below_device_irql, irql_after_isr] = m.run_on(0, [&] {
-    KIRQL old = 0;
-    KeRaiseIrql(kAboveDeviceIrql, &old);
+    const KIRQL old = RaiseTo(kAboveDeviceIrql);
     m.pulse(kVector);
     KeLowerIrql(kDeviceIrql);
     const int runs_at = isr.runs.load();
@@ -513,26 +387,15 @@ TEST(KeLowerIrqlPreemption, InterruptStaysPendingUntilIrqlDropsBelowItsLevel) {
 TEST(KeLowerIrqlPreemption, TestThreadLoweringItsIrqlNeverTakesAnInterrupt) {
   irqsim::Machine m({.processors = 1});
   IsrRecord isr;
-  PKINTERRUPT object = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(&object, RecordingIsr, &isr, nullptr, kVector, kDeviceIrql, kDeviceIrql, Latched,
-                               FALSE, 1, FALSE),
-            STATUS_SUCCESS);
+  PKINTERRUPT object = ConnectRecorder(isr);
   // Keep the only processor busy outside any preemption point so the interrupt has to wait.
-  Signal busy;
-  Signal release;
-  m.post(0, [&] {
-    SetOnExit signal_busy{busy};
-    busy.set();
-    release.wait();
-  });
-  busy.wait();
-  KIRQL old = 0;
-  KeRaiseIrql(kAboveDeviceIrql, &old);
+  ParkedProcessor busy(m, 0);
+  const KIRQL old = RaiseTo(kAboveDeviceIrql);
   m.pulse(kVector);
   KeLowerIrql(old);
   (void)KeGetCurrentIrql();
   EXPECT_EQ(isr.runs, 0);
-  release.set();
+  busy.release();
   m.wait_until_quiescent();
   EXPECT_EQ(isr.runs, 1);
   EXPECT_EQ(isr.processor, 0);

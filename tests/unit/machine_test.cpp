@@ -19,24 +19,17 @@
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "driver_test_support.hpp"
+
 namespace {
 
+using namespace irqsim_test;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 constexpr ULONG kVector = 0x51;
 constexpr KIRQL kDeviceIrql = 5;
 constexpr KIRQL kSyncIrql = 6;
-
-struct CountingDevice {
-  std::atomic<int> serviced{0};
-};
-
-BOOLEAN CountingIsr(PKINTERRUPT Interrupt, PVOID Context) {
-  UNREFERENCED_PARAMETER(Interrupt);
-  static_cast<CountingDevice*>(Context)->serviced.fetch_add(1);
-  return TRUE;
-}
 
 struct BlockingDevice {
   std::atomic<bool> entered{false};
@@ -55,13 +48,9 @@ BOOLEAN BlockingIsr(PKINTERRUPT Interrupt, PVOID Context) {
   return TRUE;
 }
 
-PKINTERRUPT Connect(PKSERVICE_ROUTINE isr, void* context, KAFFINITY processors = ~KAFFINITY{0},
-                    ULONG vector = kVector) {
-  PKINTERRUPT object = nullptr;
-  const NTSTATUS status =
-      IoConnectInterrupt(&object, isr, context, nullptr, vector, kDeviceIrql, kSyncIrql, Latched, FALSE, processors, FALSE);
-  EXPECT_EQ(status, STATUS_SUCCESS);
-  return object;
+// Connects `isr` to kVector at kDeviceIrql with SynchronizeIrql kSyncIrql on every processor.
+PKINTERRUPT Connect(PKSERVICE_ROUTINE isr, void* context) {
+  return ConnectLatched(isr, context, kVector, kDeviceIrql, kSyncIrql);
 }
 
 // ---- construction ---------------------------------------------------------------------------
@@ -137,8 +126,7 @@ TEST(RunOn, ProcessorKeepsWorkingAtPassiveLevelAfterAnException) {
   // The function leaves a raised IRQL behind as it unwinds; that state dies with its frames.
   EXPECT_THROW(m.run_on(1,
                         [] {
-                          KIRQL old_irql;
-                          KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+                          RaiseTo(DISPATCH_LEVEL);
                           throw std::runtime_error("unwinding at DISPATCH_LEVEL");
                         }),
                std::runtime_error);
@@ -232,14 +220,14 @@ TEST(Post, WaitUntilQuiescentTimesOutWhileAPostedFunctionIsBlocked) {
 
 TEST(Quiescence, WaitsForEveryPulsedInterrupt) {
   irqsim::Machine m({.processors = 2});
-  CountingDevice device;
-  PKINTERRUPT object = Connect(CountingIsr, &device);
+  IsrRecord isr;
+  PKINTERRUPT object = Connect(RecordingIsr, &isr);
   constexpr int kPulses = 200;
   for (int i = 0; i < kPulses; ++i) m.pulse(kVector);
   m.wait_until_quiescent();
   // Edges that arrive while one is still pending merge with it, so fewer ISR calls is fine,
   // but every call that happened is accounted for and nothing is left pending.
-  const int serviced = device.serviced.load();
+  const int serviced = isr.runs.load();
   EXPECT_GE(serviced, 1);
   EXPECT_LE(serviced, kPulses);
   const irqsim::VectorStats stats = m.stats(kVector);
@@ -252,12 +240,12 @@ TEST(Quiescence, WaitsForEveryPulsedInterrupt) {
 
 TEST(Quiescence, EachPulseAfterQuiescenceIsServicedExactlyOnce) {
   irqsim::Machine m({.processors = 2});
-  CountingDevice device;
-  PKINTERRUPT object = Connect(CountingIsr, &device);
+  IsrRecord isr;
+  PKINTERRUPT object = Connect(RecordingIsr, &isr);
   for (int i = 1; i <= 20; ++i) {
     m.pulse(kVector);
     m.wait_until_quiescent();
-    ASSERT_EQ(device.serviced.load(), i);
+    ASSERT_EQ(isr.runs.load(), i);
   }
   EXPECT_EQ(m.stats(kVector).claimed, 20u);
   IoDisconnectInterrupt(object);
@@ -291,18 +279,18 @@ TEST(Lines, LineAssertedReflectsAssertAndDeassert) {
 
 TEST(Lines, MaskedPulsesStayPendingAndMergeIntoOneDeliveryOnUnmask) {
   irqsim::Machine m({.processors = 2});
-  CountingDevice device;
-  PKINTERRUPT object = Connect(CountingIsr, &device);
+  IsrRecord isr;
+  PKINTERRUPT object = Connect(RecordingIsr, &isr);
   m.mask(kVector);
   m.pulse(kVector);
   m.pulse(kVector);
   m.pulse(kVector);
   m.wait_until_quiescent();  // a masked interrupt cannot be delivered, so it does not count
-  EXPECT_EQ(device.serviced.load(), 0);
+  EXPECT_EQ(isr.runs.load(), 0);
   EXPECT_EQ(m.stats(kVector).deliveries, 0u);
   m.unmask(kVector);
   m.wait_until_quiescent();
-  EXPECT_EQ(device.serviced.load(), 1);
+  EXPECT_EQ(isr.runs.load(), 1);
   EXPECT_EQ(m.stats(kVector).claimed, 1u);
   IoDisconnectInterrupt(object);
 }
@@ -369,13 +357,12 @@ TEST(Lifetime, DestructionUnwindsDriverCodeThatKeepsCallingTheWdk) {
 TEST(Lifetime, MachinesInSequenceAreIndependent) {
   {
     irqsim::Machine first({.processors = 2});
-    CountingDevice device;
-    (void)Connect(CountingIsr, &device);  // left connected: destruction frees it
+    IsrRecord isr;
+    (void)Connect(RecordingIsr, &isr);  // left connected: destruction frees it
     first.pulse(kVector);
     first.wait_until_quiescent();
-    EXPECT_EQ(device.serviced.load(), 1);
-    KIRQL old_irql;
-    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);  // the test thread's IRQL on the first machine
+    EXPECT_EQ(isr.runs.load(), 1);
+    RaiseTo(DISPATCH_LEVEL);  // the test thread's IRQL on the first machine
     EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
     const auto report = irqsim::testing::bug_check_from([] { KeBugCheck(0xE2); });
     ASSERT_TRUE(report.has_value());
@@ -389,11 +376,11 @@ TEST(Lifetime, MachinesInSequenceAreIndependent) {
   EXPECT_EQ(KeQueryMaximumProcessorCount(), 3u);
   EXPECT_EQ(second.run_on(2, [] { return KeGetCurrentProcessorNumber(); }), 2u);
   // The vector is free again: a fresh connection on the new machine succeeds.
-  CountingDevice device;
-  PKINTERRUPT object = Connect(CountingIsr, &device);
+  IsrRecord isr;
+  PKINTERRUPT object = Connect(RecordingIsr, &isr);
   second.pulse(kVector);
   second.wait_until_quiescent();
-  EXPECT_EQ(device.serviced.load(), 1);
+  EXPECT_EQ(isr.runs.load(), 1);
   IoDisconnectInterrupt(object);
 }
 

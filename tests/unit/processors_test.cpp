@@ -6,11 +6,9 @@
 #include <gtest/gtest.h>
 #include <wdm.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -20,27 +18,15 @@
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "driver_test_support.hpp"
+
 namespace {
 
-using irqsim::testing::bug_check_from;
+using namespace irqsim_test;
 using ::testing::HasSubstr;
-
-namespace bugcheck = irqsim::bugcheck;
 
 constexpr ULONG kVector = 0x72;
 constexpr KIRQL kDeviceIrql = 6;
-
-struct IsrRecord {
-  std::atomic<int> runs{0};
-  std::atomic<int> processor{-1};
-};
-
-BOOLEAN RecordingIsr(PKINTERRUPT, PVOID context) {
-  auto* record = static_cast<IsrRecord*>(context);
-  record->processor = static_cast<int>(KeGetCurrentProcessorNumber());
-  record->runs.fetch_add(1);
-  return TRUE;
-}
 
 std::string what_of(const std::exception& error) { return error.what(); }
 
@@ -67,10 +53,7 @@ TEST(KeGetCurrentProcessorNumber, IsZeroOnTheTestThread) {
 TEST(KeGetCurrentProcessorNumber, NamesTheProcessorAnIsrRunsOn) {
   irqsim::Machine m({.processors = 4});
   IsrRecord isr;
-  PKINTERRUPT object = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(&object, RecordingIsr, &isr, nullptr, kVector, kDeviceIrql, kDeviceIrql, Latched,
-                               FALSE, KAFFINITY{1} << 2, FALSE),
-            STATUS_SUCCESS);
+  PKINTERRUPT object = ConnectLatched(RecordingIsr, &isr, kVector, kDeviceIrql, kDeviceIrql, KAFFINITY{1} << 2);
   m.pulse(kVector);
   m.wait_until_quiescent();
   EXPECT_EQ(isr.runs, 1);
@@ -126,8 +109,7 @@ TEST(KeQueryActiveProcessorCount, ReturnsTheCountAndTheMask) {
 TEST(KeQueryActiveProcessorCount, WorksOnAProcessorAtHighLevel) {
   irqsim::Machine m({.processors = 3});
   const auto [count, mask] = m.run_on(2, [] {
-    KIRQL old = 0;
-    KeRaiseIrql(HIGH_LEVEL, &old);
+    const KIRQL old = RaiseTo(HIGH_LEVEL);
     KAFFINITY active = 0;
     const ULONG n = KeQueryActiveProcessorCount(&active);
     KeLowerIrql(old);
@@ -152,8 +134,7 @@ TEST(KeQueryActiveProcessors, ReturnsTheMaskAtPassiveAndApcLevel) {
   irqsim::Machine m({.processors = 4});
   EXPECT_EQ(KeQueryActiveProcessors(), KAFFINITY{0xF});
   const KAFFINITY at_apc = m.run_on(1, [] {
-    KIRQL old = 0;
-    KeRaiseIrql(APC_LEVEL, &old);
+    const KIRQL old = RaiseTo(APC_LEVEL);
     const KAFFINITY mask = KeQueryActiveProcessors();
     KeLowerIrql(old);
     return mask;
@@ -164,33 +145,21 @@ TEST(KeQueryActiveProcessors, ReturnsTheMaskAtPassiveAndApcLevel) {
 
 TEST(KeQueryActiveProcessors, AboveApcLevelBugChecks0xC4WithIrqlKeApcLte1) {
   irqsim::Machine m({.processors = 2});
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [] {
-      (void)KeRaiseIrqlToDpcLevel();
-      (void)KeQueryActiveProcessors();
-    });
+  const auto report = BugCheckOn(m, 1, [] {
+    (void)KeRaiseIrqlToDpcLevel();
+    (void)KeQueryActiveProcessors();
   });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kRuleIrqlKeApcLte1);
   // DDI-compliance bug checks point to a description of the broken rule.
-  ASSERT_NE(report->parameters[1], 0u);
-  EXPECT_THAT(std::string(reinterpret_cast<const char*>(static_cast<std::uintptr_t>(report->parameters[1]))),
-              HasSubstr("IrqlKeApcLte1"));
-  EXPECT_EQ(report->processor, 1u);
-  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
-  EXPECT_THAT(report->rule, HasSubstr("KeQueryActiveProcessors"));
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kRuleIrqlKeApcLte1),
+                                     DdiRuleTextMentions("IrqlKeApcLte1"), OnProcessor(1), AtIrql(DISPATCH_LEVEL),
+                                     RuleMentions("KeQueryActiveProcessors"))));
 }
 
 TEST(KeQueryActiveProcessors, AboveApcLevelOnTheTestThreadBugChecks0xC4WithIrqlKeApcLte1) {
   irqsim::Machine m({.processors = 1});
-  KIRQL old = 0;
-  KeRaiseIrql(static_cast<KIRQL>(9), &old);
+  RaiseTo(9);
   const auto report = bug_check_from([] { (void)KeQueryActiveProcessors(); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->code, bugcheck::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bugcheck::kRuleIrqlKeApcLte1);
-  EXPECT_FALSE(report->processor.has_value());
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kRuleIrqlKeApcLte1), OnTestThread())));
 }
 
 TEST(KeQueryMaximumProcessorCount, IsTheMachinesProcessorCount) {
@@ -289,8 +258,7 @@ TEST(MachineLifetime, ManyMachinesInSequenceEachStartClean) {
     ASSERT_EQ(m.stats(kVector).deliveries, 1u) << "machine " << i;
     ASSERT_EQ(isr.runs, i + 1) << "machine " << i;
     // Leave both the interrupt connected and the test thread raised for the next machine.
-    KIRQL old = 0;
-    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    RaiseTo(DISPATCH_LEVEL);
   }
 }
 

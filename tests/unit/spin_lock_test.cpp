@@ -9,81 +9,87 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
+#include <functional>
 #include <latch>
 #include <memory>
-#include <optional>
 #include <thread>
 #include <tuple>
 #include <utility>
-#include <vector>
 
 #include <irqsim/bugcheck.hpp>
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "driver_test_support.hpp"
+
 namespace {
 
-using irqsim::BugCheckReport;
+using namespace irqsim_test;
 using irqsim::Machine;
-using irqsim::testing::bug_check_from;
-using ::testing::HasSubstr;
-using ::testing::Optional;
 
-namespace bc = irqsim::bugcheck;
+// What a processor holding a lock does once it may proceed: by default, release it.
+using AfterHolding = std::function<void(KSPIN_LOCK& lock, KIRQL old_irql)>;
 
-std::uint64_t AddressOf(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+void ReleaseIt(KSPIN_LOCK& lock, KIRQL old_irql) { KeReleaseSpinLock(&lock, old_irql); }
 
-KSPIN_LOCK LockWord(const KSPIN_LOCK& lock) {
-  return std::atomic_ref<KSPIN_LOCK>(const_cast<KSPIN_LOCK&>(lock)).load(std::memory_order_acquire);
-}
-
-KIRQL RaiseTo(KIRQL level) {
-  KIRQL old = 0;
-  KeRaiseIrql(level, &old);
-  return old;
-}
-
-// A one-shot signal that, unlike std::latch, may be opened more than once: tests open it both on
-// the normal path and from a guard, so a failing test never leaves a processor blocked forever.
-class Gate {
- public:
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
-  void wait() const { open_.wait(false, std::memory_order_acquire); }
-  [[nodiscard]] bool is_open() const { return open_.load(std::memory_order_acquire); }
-
- private:
-  std::atomic<bool> open_{false};
-};
-
-// Declared after the Machine: opens the gate before the machine joins its processors.
-class OpenOnExit {
- public:
-  explicit OpenOnExit(Gate& gate) : gate_(gate) {}
-  ~OpenOnExit() { gate_.open(); }
-  OpenOnExit(const OpenOnExit&) = delete;
-  OpenOnExit& operator=(const OpenOnExit&) = delete;
-
- private:
-  Gate& gate_;
-};
-
-// Posts to `processor` a function that takes `lock` with KeAcquireSpinLock, signals `held`, waits
-// for `release`, then releases it. Returns once the lock is held.
-void HoldOnProcessor(Machine& m, unsigned processor, KSPIN_LOCK& lock, Gate& release) {
+// Posts to `processor` a function that takes `lock` with KeAcquireSpinLock, waits for `proceed`,
+// then calls `then` with the lock still held. Returns once the lock is held.
+void HoldOnProcessor(Machine& m, unsigned processor, KSPIN_LOCK& lock, Gate& proceed,
+                     AfterHolding then = ReleaseIt) {
   auto held = std::make_shared<Gate>();
-  m.post(processor, [&lock, &release, held] {
+  m.post(processor, [&lock, &proceed, held, then = std::move(then)] {
     KIRQL old = 0;
     KeAcquireSpinLock(&lock, &old);
     held->open();
-    release.wait();
-    KeReleaseSpinLock(&lock, old);
+    proceed.wait();
+    then(lock, old);
   });
   held->wait();
 }
+
+// A machine on whose processor 0 a function holds lock() (HoldOnProcessor) until proceed() is
+// called, or the test ends, and then does `then`: by default, releases it.
+class LockHeldOnProcessor0 {
+ public:
+  explicit LockHeldOnProcessor0(unsigned processors, AfterHolding then = ReleaseIt)
+      : machine_({.processors = processors}) {
+    KeInitializeSpinLock(&lock_);
+    HoldOnProcessor(machine_, 0, lock_, proceed_, std::move(then));
+  }
+  Machine& machine() { return machine_; }
+  KSPIN_LOCK& lock() { return lock_; }
+  void proceed() { proceed_.open(); }
+
+ private:
+  Gate proceed_;
+  KSPIN_LOCK lock_ = 0;
+  Machine machine_;
+  OpenOnExit guard_{proceed_};  // lets processor 0 proceed before the machine joins its processors
+};
+
+// What the exclusion tests share: a counter that only the spin lock protects, and a count of the
+// holders that found another holder inside.
+struct Contended {
+  KSPIN_LOCK lock = 0;
+  long counter = 0;  // deliberately not atomic: only the spin lock protects it
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+
+  // Needs a machine: the lock is initialized with KeInitializeSpinLock.
+  Contended() { KeInitializeSpinLock(&lock); }
+
+  // Increments the counter `iterations` times, each time under the lock taken with KeAcquireSpinLock.
+  void Increment(int iterations) {
+    for (int i = 0; i < iterations; ++i) {
+      KIRQL old = 0;
+      KeAcquireSpinLock(&lock, &old);
+      if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+      ++counter;
+      inside.fetch_sub(1);
+      KeReleaseSpinLock(&lock, old);
+    }
+  }
+};
 
 // ---- KeInitializeSpinLock ---------------------------------------------------------------------
 
@@ -124,25 +130,18 @@ TEST(KeInitializeSpinLock, WorksAtRaisedIrqlWithoutChangingIt) {
 TEST(KeInitializeSpinLock, NullAtPassiveBugChecks0x50) {
   Machine m({.processors = 1});
   const auto report = bug_check_from([] { KeInitializeSpinLock(nullptr); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kPageFaultInNonpagedArea) << report->to_string();
-  EXPECT_THAT(report->rule, HasSubstr("KeInitializeSpinLock"));
-  EXPECT_EQ(report->processor, std::nullopt);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kPageFaultInNonpagedArea),
+                                     RuleMentions("KeInitializeSpinLock"), OnTestThread())));
 }
 
 TEST(KeInitializeSpinLock, NullAtDispatchOnAProcessorBugChecks0xA) {
   Machine m({.processors = 2});
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [] {
-      RaiseTo(DISPATCH_LEVEL);
-      KeInitializeSpinLock(nullptr);
-    });
+  const auto report = BugCheckOn(m, 1, [] {
+    RaiseTo(DISPATCH_LEVEL);
+    KeInitializeSpinLock(nullptr);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kIrqlNotLessOrEqual) << report->to_string();
-  EXPECT_EQ(report->parameters[1], DISPATCH_LEVEL);
-  EXPECT_THAT(report->rule, HasSubstr("KeInitializeSpinLock"));
-  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kIrqlNotLessOrEqual), HasParameter(1, DISPATCH_LEVEL),
+                                     RuleMentions("KeInitializeSpinLock"), OnProcessor(1))));
 }
 
 // ---- KeAcquireSpinLock / KeAcquireSpinLockRaiseToDpc / KeReleaseSpinLock: IRQL -------------------
@@ -340,13 +339,9 @@ TEST(KeTryToAcquireSpinLockAtDpcLevel, ReturnsTrueOnAFreeLockAndLeavesTheIrqlAlo
 }
 
 TEST(KeTryToAcquireSpinLockAtDpcLevel, ReturnsFalseWhileAnotherProcessorHoldsTheLock) {
-  Gate release;
-  Machine m({.processors = 2});
-  OpenOnExit guard(release);
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-
-  HoldOnProcessor(m, 0, lock, release);
+  LockHeldOnProcessor0 held(2);
+  Machine& m = held.machine();
+  KSPIN_LOCK& lock = held.lock();
   const KSPIN_LOCK owner = LockWord(lock);
   EXPECT_NE(owner, 0u);
   const BOOLEAN while_held = m.run_on(1, [&] {
@@ -358,7 +353,7 @@ TEST(KeTryToAcquireSpinLockAtDpcLevel, ReturnsFalseWhileAnotherProcessorHoldsThe
   EXPECT_EQ(while_held, FALSE);
   EXPECT_EQ(LockWord(lock), owner) << "a failed try must not disturb the holder";
 
-  release.open();
+  held.proceed();
   m.wait_until_quiescent();
   EXPECT_EQ(lock, 0u);
   const BOOLEAN when_free = m.run_on(1, [&] {
@@ -372,17 +367,13 @@ TEST(KeTryToAcquireSpinLockAtDpcLevel, ReturnsFalseWhileAnotherProcessorHoldsThe
 }
 
 TEST(KeTryToAcquireSpinLockAtDpcLevel, ReturnsFalseOnTheTestThreadWhileAProcessorHoldsTheLock) {
-  Gate release;
-  Machine m({.processors = 1});
-  OpenOnExit guard(release);
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-
-  HoldOnProcessor(m, 0, lock, release);
+  LockHeldOnProcessor0 held(1);
+  Machine& m = held.machine();
+  KSPIN_LOCK& lock = held.lock();
   const KIRQL entry = RaiseTo(DISPATCH_LEVEL);
   EXPECT_EQ(KeTryToAcquireSpinLockAtDpcLevel(&lock), FALSE);
   EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
-  release.open();
+  held.proceed();
   m.wait_until_quiescent();
   EXPECT_EQ(KeTryToAcquireSpinLockAtDpcLevel(&lock), TRUE);
   EXPECT_NE(LockWord(lock), 0u);
@@ -397,22 +388,11 @@ TEST(SpinLockExclusion, FourProcessorsIncrementAPlainCounterExactly) {
   constexpr unsigned kProcessors = 4;
   constexpr int kIterations = 20000;
   Machine m({.processors = kProcessors});
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-  long counter = 0;  // deliberately not atomic: only the spin lock protects it
-  for (unsigned p = 0; p < kProcessors; ++p) {
-    m.post(p, [&] {
-      for (int i = 0; i < kIterations; ++i) {
-        KIRQL old = 0;
-        KeAcquireSpinLock(&lock, &old);
-        ++counter;
-        KeReleaseSpinLock(&lock, old);
-      }
-    });
-  }
+  Contended shared;
+  for (unsigned p = 0; p < kProcessors; ++p) m.post(p, [&] { shared.Increment(kIterations); });
   m.wait_until_quiescent();
-  EXPECT_EQ(counter, long{kProcessors} * kIterations);
-  EXPECT_EQ(lock, 0u);
+  EXPECT_EQ(shared.counter, long{kProcessors} * kIterations);
+  EXPECT_EQ(shared.lock, 0u);
 }
 
 // Every acquire routine against every other: a holder that finds someone already inside counts
@@ -478,59 +458,35 @@ TEST(SpinLockExclusion, ThirtyTwoProcessorsContendWithoutLivelock) {
   constexpr unsigned kProcessors = 32;
   constexpr int kIterations = 300;
   Machine m({.processors = kProcessors});
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-  long counter = 0;
-  std::atomic<int> inside{0};
-  std::atomic<int> overlaps{0};
+  Contended shared;
   std::latch start(kProcessors);
   for (unsigned p = 0; p < kProcessors; ++p) {
     m.post(p, [&] {
       start.arrive_and_wait();  // all 32 contend from the first iteration
-      for (int i = 0; i < kIterations; ++i) {
-        KIRQL old = 0;
-        KeAcquireSpinLock(&lock, &old);
-        if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
-        ++counter;
-        inside.fetch_sub(1);
-        KeReleaseSpinLock(&lock, old);
-      }
+      shared.Increment(kIterations);
     });
   }
   m.wait_until_quiescent();
-  EXPECT_EQ(counter, long{kProcessors} * kIterations);
-  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(shared.counter, long{kProcessors} * kIterations);
+  EXPECT_EQ(shared.overlaps.load(), 0);
 }
 
 TEST(SpinLockExclusion, TestThreadOtherThreadsAndProcessorsShareOneLock) {
   constexpr unsigned kProcessors = 2;
   constexpr int kIterations = 10000;
   Machine m({.processors = kProcessors});
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-  long counter = 0;
-  std::atomic<int> inside{0};
-  std::atomic<int> overlaps{0};
-  const auto work = [&] {
-    for (int i = 0; i < kIterations; ++i) {
-      KIRQL old = 0;
-      KeAcquireSpinLock(&lock, &old);
-      if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
-      ++counter;
-      inside.fetch_sub(1);
-      KeReleaseSpinLock(&lock, old);
-    }
-  };
+  Contended shared;
+  const auto work = [&] { shared.Increment(kIterations); };
   for (unsigned p = 0; p < kProcessors; ++p) m.post(p, work);
   // A second non-processor thread: it has a lock identity of its own, distinct from the test thread's.
   std::thread other(work);
   work();
   other.join();
   m.wait_until_quiescent();
-  EXPECT_EQ(counter, long{kProcessors + 2} * kIterations);
-  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(shared.counter, long{kProcessors + 2} * kIterations);
+  EXPECT_EQ(shared.overlaps.load(), 0);
   EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-  EXPECT_EQ(lock, 0u);
+  EXPECT_EQ(shared.lock, 0u);
 }
 
 TEST(SpinLockExclusion, AProcessorWaitsForTheTestThreadToRelease) {
@@ -559,29 +515,15 @@ TEST(SpinLockExclusion, AProcessorWaitsForTheTestThreadToRelease) {
 }
 
 // A processor spinning at DISPATCH_LEVEL still takes device interrupts.
-struct SpinIsrState {
-  std::atomic<int> hits{0};
-  std::atomic<ULONG> processor{0xFFFF};
-};
-
-BOOLEAN CountingIsr(PKINTERRUPT, PVOID context) {
-  auto* state = static_cast<SpinIsrState*>(context);
-  state->processor = KeGetCurrentProcessorNumber();
-  state->hits.fetch_add(1);
-  return TRUE;
-}
-
 TEST(SpinLockExclusion, ASpinningProcessorStillTakesDeviceInterrupts) {
   Gate release;
   Machine m({.processors = 2});
   OpenOnExit guard(release);
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  SpinIsrState state;
-  PKINTERRUPT interrupt = nullptr;
+  IsrRecord isr;
   // Only processor 1 (the spinner) may take vector 0x60.
-  ASSERT_EQ(IoConnectInterrupt(&interrupt, CountingIsr, &state, nullptr, 0x60, 5, 5, Latched, FALSE, 0b10, FALSE),
-            STATUS_SUCCESS);
+  PKINTERRUPT interrupt = ConnectLatched(RecordingIsr, &isr, 0x60, 5, 5, 0b10);
 
   HoldOnProcessor(m, 0, lock, release);
   Gate spinning;
@@ -598,14 +540,13 @@ TEST(SpinLockExclusion, ASpinningProcessorStillTakesDeviceInterrupts) {
   // Processor 0 keeps the lock until the interrupt has been taken, so processor 1 takes it either
   // while spinning or on its way into KeAcquireSpinLock. The deadline only turns a spinner deaf to
   // interrupts (which would wait forever) into a failure instead of a hang.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (state.hits.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  EXPECT_EQ(state.hits.load(), 1) << "processor 1 took no interrupt while spinning on the lock";
+  (void)Eventually([&] { return isr.runs.load() != 0; }, std::chrono::seconds(20));
+  EXPECT_EQ(isr.runs.load(), 1) << "processor 1 took no interrupt while spinning on the lock";
   EXPECT_FALSE(got_lock.load());
   release.open();
   m.wait_until_quiescent();
-  EXPECT_EQ(state.hits.load(), 1);
-  EXPECT_EQ(state.processor.load(), 1u);
+  EXPECT_EQ(isr.runs.load(), 1);
+  EXPECT_EQ(isr.processor.load(), 1);
   EXPECT_TRUE(got_lock.load());
   IoDisconnectInterrupt(interrupt);
 }
@@ -616,21 +557,14 @@ TEST(SpinLockBugCheck, KeAcquireSpinLockAboveDispatchBugChecks0xC4_0x42) {
   Machine m({.processors = 2});
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      RaiseTo(5);
-      KIRQL old = 0;
-      KeAcquireSpinLock(&lock, &old);
-    });
+  const auto report = BugCheckOn(m, 1, [&] {
+    RaiseTo(5);
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bc::kVerifierAcquireSpinLockAboveDispatch);
-  EXPECT_EQ(report->parameters[1], 5u);
-  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
-  EXPECT_THAT(report->processor, Optional(1u));
-  EXPECT_EQ(report->irql, 5);
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierAcquireSpinLockAboveDispatch),
+                                     HasParameter(1, 5), HasParameter(2, AddressOf(&lock)),
+                                     RuleMentions("KeAcquireSpinLock"), OnProcessor(1), AtIrql(5))));
   EXPECT_EQ(lock, 0u) << "the lock must not be taken";
 }
 
@@ -640,34 +574,24 @@ TEST(SpinLockBugCheck, KeAcquireSpinLockRaiseToDpcAboveDispatchOnTheTestThreadBu
   KeInitializeSpinLock(&lock);
   RaiseTo(HIGH_LEVEL);
   const auto report = bug_check_from([&] { KeAcquireSpinLockRaiseToDpc(&lock); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bc::kVerifierAcquireSpinLockAboveDispatch);
-  EXPECT_EQ(report->parameters[1], HIGH_LEVEL);
-  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
-  EXPECT_EQ(report->processor, std::nullopt);
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierAcquireSpinLockAboveDispatch),
+                                     HasParameter(1, HIGH_LEVEL), HasParameter(2, AddressOf(&lock)),
+                                     RuleMentions("KeAcquireSpinLock"), OnTestThread())));
 }
 
 TEST(SpinLockBugCheck, KeReleaseSpinLockAtPassiveBugChecks0xC4_0x32) {
   Machine m({.processors = 1});
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KIRQL old = 0;
-      KeAcquireSpinLock(&lock, &old);
-      KeReleaseSpinLock(&lock, old);
-      KeReleaseSpinLock(&lock, old);  // double release, now at PASSIVE_LEVEL
-    });
+  const auto report = BugCheckOn(m, 0, [&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    KeReleaseSpinLock(&lock, old);
+    KeReleaseSpinLock(&lock, old);  // double release, now at PASSIVE_LEVEL
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bc::kVerifierReleaseSpinLockNotAtDispatch);
-  EXPECT_EQ(report->parameters[1], PASSIVE_LEVEL);
-  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
-  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierReleaseSpinLockNotAtDispatch),
+                                     HasParameter(1, PASSIVE_LEVEL), HasParameter(2, AddressOf(&lock)),
+                                     RuleMentions("KeReleaseSpinLock"), OnProcessor(0))));
 }
 
 TEST(SpinLockBugCheck, KeReleaseSpinLockAboveDispatchBugChecks0xC4_0x32) {
@@ -680,32 +604,22 @@ TEST(SpinLockBugCheck, KeReleaseSpinLockAboveDispatchBugChecks0xC4_0x32) {
     RaiseTo(9);
     KeReleaseSpinLock(&lock, old);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bc::kVerifierReleaseSpinLockNotAtDispatch);
-  EXPECT_EQ(report->parameters[1], 9u);
-  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
-  EXPECT_EQ(report->processor, std::nullopt);
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierReleaseSpinLockNotAtDispatch),
+                                     HasParameter(1, 9), HasParameter(2, AddressOf(&lock)),
+                                     RuleMentions("KeReleaseSpinLock"), OnTestThread())));
 }
 
 TEST(SpinLockBugCheck, KeAcquireSpinLockAtDpcLevelBelowDispatchBugChecks0xC4_0x40) {
   Machine m({.processors = 2});
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      RaiseTo(APC_LEVEL);
-      KeAcquireSpinLockAtDpcLevel(&lock);
-    });
+  const auto report = BugCheckOn(m, 1, [&] {
+    RaiseTo(APC_LEVEL);
+    KeAcquireSpinLockAtDpcLevel(&lock);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bc::kVerifierAcquireAtDpcBelowDispatch);
-  EXPECT_EQ(report->parameters[1], APC_LEVEL);
-  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
-  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierAcquireAtDpcBelowDispatch),
+                                     HasParameter(1, APC_LEVEL), HasParameter(2, AddressOf(&lock)),
+                                     RuleMentions("KeAcquireSpinLockAtDpcLevel"), OnProcessor(1))));
   EXPECT_EQ(lock, 0u);
 }
 
@@ -714,27 +628,19 @@ TEST(SpinLockBugCheck, KeReleaseSpinLockFromDpcLevelBelowDispatchBugChecks0xC4_0
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
   const auto report = bug_check_from([&] { KeReleaseSpinLockFromDpcLevel(&lock); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bc::kVerifierReleaseFromDpcBelowDispatch);
-  EXPECT_EQ(report->parameters[1], PASSIVE_LEVEL);
-  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
-  EXPECT_EQ(report->processor, std::nullopt);
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierReleaseFromDpcBelowDispatch),
+                                     HasParameter(1, PASSIVE_LEVEL), HasParameter(2, AddressOf(&lock)),
+                                     RuleMentions("KeReleaseSpinLockFromDpcLevel"), OnTestThread())));
 }
 
 TEST(SpinLockBugCheck, KeTryToAcquireSpinLockAtDpcLevelBelowDispatchBugChecks0xC4_0x40) {
   Machine m({.processors = 1});
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  const auto report = bug_check_from([&] { m.run_on(0, [&] { KeTryToAcquireSpinLockAtDpcLevel(&lock); }); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kDriverVerifierDetectedViolation) << report->to_string();
-  EXPECT_EQ(report->parameters[0], bc::kVerifierAcquireAtDpcBelowDispatch);
-  EXPECT_EQ(report->parameters[1], PASSIVE_LEVEL);
-  EXPECT_EQ(report->parameters[2], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeTryToAcquireSpinLockAtDpcLevel"));
-  EXPECT_THAT(report->processor, Optional(0u));
+  const auto report = BugCheckOn(m, 0, [&] { KeTryToAcquireSpinLockAtDpcLevel(&lock); });
+  EXPECT_THAT(report, Optional(AllOf(IsVerifierViolation(bugcheck::kVerifierAcquireAtDpcBelowDispatch),
+                                     HasParameter(1, PASSIVE_LEVEL), HasParameter(2, AddressOf(&lock)),
+                                     RuleMentions("KeTryToAcquireSpinLockAtDpcLevel"), OnProcessor(0))));
   EXPECT_EQ(lock, 0u);
 }
 
@@ -745,19 +651,15 @@ TEST(SpinLockBugCheck, ReleasingToPassiveWhileAnotherLockIsHeldBugChecks0xF) {
   KSPIN_LOCK inner;
   KeInitializeSpinLock(&outer);
   KeInitializeSpinLock(&inner);
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KIRQL a = 0;
-      KIRQL b = 0;
-      KeAcquireSpinLock(&outer, &a);
-      KeAcquireSpinLock(&inner, &b);
-      KeReleaseSpinLock(&outer, a);
-    });
+  const auto report = BugCheckOn(m, 0, [&] {
+    KIRQL a = 0;
+    KIRQL b = 0;
+    KeAcquireSpinLock(&outer, &a);
+    KeAcquireSpinLock(&inner, &b);
+    KeReleaseSpinLock(&outer, a);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
-  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), RuleMentions("KeReleaseSpinLock"),
+                                     OnProcessor(0))));
 }
 
 // ---- Bug checks: ownership -----------------------------------------------------------------------
@@ -766,19 +668,14 @@ TEST(SpinLockBugCheck, ReacquiringALockThisProcessorOwnsBugChecks0xFInsteadOfHan
   Machine m({.processors = 2});
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      KIRQL first = 0;
-      KIRQL second = 0;
-      KeAcquireSpinLock(&lock, &first);
-      KeAcquireSpinLock(&lock, &second);
-    });
+  const auto report = BugCheckOn(m, 1, [&] {
+    KIRQL first = 0;
+    KIRQL second = 0;
+    KeAcquireSpinLock(&lock, &first);
+    KeAcquireSpinLock(&lock, &second);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
-  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), HasParameter(0, AddressOf(&lock)),
+                                     RuleMentions("KeAcquireSpinLock"), OnProcessor(1))));
 }
 
 TEST(SpinLockBugCheck, ReacquiringAtDpcLevelOnTheTestThreadBugChecks0xF) {
@@ -788,11 +685,8 @@ TEST(SpinLockBugCheck, ReacquiringAtDpcLevelOnTheTestThreadBugChecks0xF) {
   RaiseTo(DISPATCH_LEVEL);
   KeAcquireSpinLockAtDpcLevel(&lock);
   const auto report = bug_check_from([&] { KeAcquireSpinLockAtDpcLevel(&lock); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
-  EXPECT_EQ(report->processor, std::nullopt);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), HasParameter(0, AddressOf(&lock)),
+                                     RuleMentions("KeAcquireSpinLockAtDpcLevel"), OnTestThread())));
 }
 
 // The classic deadlock: an ISR takes an executive lock that the code it interrupted holds.
@@ -812,9 +706,7 @@ TEST(SpinLockBugCheck, AnIsrTakingALockItsProcessorHoldsBugChecks0xF) {
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
   ReentrantIsrState state{&lock};
-  PKINTERRUPT interrupt = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(&interrupt, LockTakingIsr, &state, nullptr, 0x61, 6, 6, Latched, FALSE, 1, FALSE),
-            STATUS_SUCCESS);
+  (void)ConnectLatched(LockTakingIsr, &state, 0x61, 6, 6, 1);  // left connected: destruction frees it
   Gate held;
   m.post(0, [&] {
     KIRQL old = 0;
@@ -826,29 +718,20 @@ TEST(SpinLockBugCheck, AnIsrTakingALockItsProcessorHoldsBugChecks0xF) {
   held.wait();
   m.pulse(0x61);
   const auto report = bug_check_from([&] { m.wait_until_quiescent(); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_THAT(report->processor, Optional(0u));
-  EXPECT_EQ(report->irql, 6);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), HasParameter(0, AddressOf(&lock)),
+                                     OnProcessor(0), AtIrql(6))));
 }
 
 TEST(SpinLockBugCheck, ReleasingAFreeLockBugChecks0x10) {
   Machine m({.processors = 2});
   KSPIN_LOCK lock;
   KeInitializeSpinLock(&lock);
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      const KIRQL old = RaiseTo(DISPATCH_LEVEL);
-      KeReleaseSpinLock(&lock, old);
-    });
+  const auto report = BugCheckOn(m, 1, [&] {
+    const KIRQL old = RaiseTo(DISPATCH_LEVEL);
+    KeReleaseSpinLock(&lock, old);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockNotOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_EQ(report->parameters[1], 0u);
-  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
-  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockNotOwned), HasParameter(0, AddressOf(&lock)),
+                                     HasParameter(1, 0), RuleMentions("KeReleaseSpinLock"), OnProcessor(1))));
 }
 
 TEST(SpinLockBugCheck, ReleasingFromDpcLevelAFreeLockOnTheTestThreadBugChecks0x10) {
@@ -857,51 +740,31 @@ TEST(SpinLockBugCheck, ReleasingFromDpcLevelAFreeLockOnTheTestThreadBugChecks0x1
   KeInitializeSpinLock(&lock);
   RaiseTo(DISPATCH_LEVEL);
   const auto report = bug_check_from([&] { KeReleaseSpinLockFromDpcLevel(&lock); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockNotOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
-  EXPECT_EQ(report->processor, std::nullopt);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockNotOwned), HasParameter(0, AddressOf(&lock)),
+                                     RuleMentions("KeReleaseSpinLockFromDpcLevel"), OnTestThread())));
 }
 
 TEST(SpinLockBugCheck, ReleasingALockHeldByAnotherProcessorBugChecks0x10AndLeavesItHeld) {
-  Gate release;
-  Machine m({.processors = 2});
-  OpenOnExit guard(release);
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-  HoldOnProcessor(m, 0, lock, release);
+  LockHeldOnProcessor0 held(2);
+  KSPIN_LOCK& lock = held.lock();
   const KSPIN_LOCK owner = LockWord(lock);
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      RaiseTo(DISPATCH_LEVEL);
-      KeReleaseSpinLockFromDpcLevel(&lock);
-    });
+  const auto report = BugCheckOn(held.machine(), 1, [&] {
+    RaiseTo(DISPATCH_LEVEL);
+    KeReleaseSpinLockFromDpcLevel(&lock);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockNotOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_EQ(report->parameters[1], owner);
-  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
-  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockNotOwned), HasParameter(0, AddressOf(&lock)),
+                                     HasParameter(1, owner), RuleMentions("KeReleaseSpinLockFromDpcLevel"),
+                                     OnProcessor(1))));
   EXPECT_EQ(LockWord(lock), owner);
 }
 
 TEST(SpinLockBugCheck, TheTestThreadReleasingAProcessorsLockBugChecks0x10) {
-  Gate release;
-  Machine m({.processors = 1});
-  OpenOnExit guard(release);
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-  HoldOnProcessor(m, 0, lock, release);
+  LockHeldOnProcessor0 held(1);
+  KSPIN_LOCK& lock = held.lock();
   const KIRQL old = RaiseTo(DISPATCH_LEVEL);
   const auto report = bug_check_from([&] { KeReleaseSpinLock(&lock, old); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockNotOwned) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_NE(report->parameters[1], 0u);
-  EXPECT_THAT(report->rule, HasSubstr("KeReleaseSpinLock"));
-  EXPECT_EQ(report->processor, std::nullopt);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockNotOwned), HasParameter(0, AddressOf(&lock)),
+                                     Not(HasParameter(1, 0)), RuleMentions("KeReleaseSpinLock"), OnTestThread())));
 }
 
 // ---- Bug checks: uninitialized locks and NULL ----------------------------------------------------
@@ -909,18 +772,12 @@ TEST(SpinLockBugCheck, TheTestThreadReleasingAProcessorsLockBugChecks0x10) {
 TEST(SpinLockBugCheck, AcquiringAGarbageLockBugChecks0x81InsteadOfHanging) {
   Machine m({.processors = 2});
   KSPIN_LOCK lock = 0x1234;  // never initialized
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      KIRQL old = 0;
-      KeAcquireSpinLock(&lock, &old);
-    });
+  const auto report = BugCheckOn(m, 1, [&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockInitFailure) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_EQ(report->parameters[1], 0x1234u);
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
-  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockInitFailure), HasParameter(0, AddressOf(&lock)),
+                                     HasParameter(1, 0x1234), RuleMentions("KeAcquireSpinLock"), OnProcessor(1))));
 }
 
 TEST(SpinLockBugCheck, AcquiringAGarbageLockAtDpcLevelOnTheTestThreadBugChecks0x81) {
@@ -928,27 +785,19 @@ TEST(SpinLockBugCheck, AcquiringAGarbageLockAtDpcLevelOnTheTestThreadBugChecks0x
   KSPIN_LOCK lock = 0x1234;
   RaiseTo(DISPATCH_LEVEL);
   const auto report = bug_check_from([&] { KeAcquireSpinLockAtDpcLevel(&lock); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockInitFailure) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
-  EXPECT_EQ(report->processor, std::nullopt);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockInitFailure), HasParameter(0, AddressOf(&lock)),
+                                     RuleMentions("KeAcquireSpinLockAtDpcLevel"), OnTestThread())));
 }
 
 TEST(SpinLockBugCheck, TryingAGarbageLockBugChecks0x81RatherThanReportingItBusy) {
   Machine m({.processors = 1});
   KSPIN_LOCK lock = 0x1234;
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      RaiseTo(DISPATCH_LEVEL);
-      KeTryToAcquireSpinLockAtDpcLevel(&lock);
-    });
+  const auto report = BugCheckOn(m, 0, [&] {
+    RaiseTo(DISPATCH_LEVEL);
+    KeTryToAcquireSpinLockAtDpcLevel(&lock);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockInitFailure) << report->to_string();
-  EXPECT_EQ(report->parameters[0], AddressOf(&lock));
-  EXPECT_THAT(report->rule, HasSubstr("KeTryToAcquireSpinLockAtDpcLevel"));
-  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockInitFailure), HasParameter(0, AddressOf(&lock)),
+                                     RuleMentions("KeTryToAcquireSpinLockAtDpcLevel"), OnProcessor(0))));
 }
 
 TEST(SpinLockBugCheck, ALockLeftHeldByAnEarlierMachineBugChecks0x81) {
@@ -962,85 +811,55 @@ TEST(SpinLockBugCheck, ALockLeftHeldByAnEarlierMachineBugChecks0x81) {
   const KSPIN_LOCK stale = lock;
   ASSERT_NE(stale, 0u);
   Machine m({.processors = 1});
-  const auto report = bug_check_from([&] {
-    m.run_on(0, [&] {
-      KIRQL old = 0;
-      KeAcquireSpinLock(&lock, &old);
-    });
+  const auto report = BugCheckOn(m, 0, [&] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockInitFailure) << report->to_string();
-  EXPECT_EQ(report->parameters[1], stale);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockInitFailure), HasParameter(1, stale))));
 }
 
 TEST(SpinLockBugCheck, KeAcquireSpinLockNullRaisesFirstSoBugChecks0xA) {
   Machine m({.processors = 2});
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [] {
-      KIRQL old = 0;
-      KeAcquireSpinLock(nullptr, &old);
-    });
+  const auto report = BugCheckOn(m, 1, [] {
+    KIRQL old = 0;
+    KeAcquireSpinLock(nullptr, &old);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kIrqlNotLessOrEqual) << report->to_string();
-  EXPECT_EQ(report->parameters[0], 0u);
-  EXPECT_EQ(report->parameters[1], DISPATCH_LEVEL);
-  EXPECT_EQ(report->irql, DISPATCH_LEVEL);
-  EXPECT_THAT(report->rule, HasSubstr("KeAcquireSpinLock"));
-  EXPECT_THAT(report->processor, Optional(1u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kIrqlNotLessOrEqual), HasParameter(0, 0),
+                                     HasParameter(1, DISPATCH_LEVEL), AtIrql(DISPATCH_LEVEL),
+                                     RuleMentions("KeAcquireSpinLock"), OnProcessor(1))));
 }
 
 TEST(SpinLockBugCheck, NullLockAtDispatchBugChecks0xAInEveryRoutine) {
   const auto null_at_dispatch = [](auto call) {
     Machine m({.processors = 1});
-    return bug_check_from([&] {
-      m.run_on(0, [&] {
-        RaiseTo(DISPATCH_LEVEL);
-        call();
-      });
+    return BugCheckOn(m, 0, [&] {
+      RaiseTo(DISPATCH_LEVEL);
+      call();
     });
   };
-  const auto at_dpc = null_at_dispatch([] { KeAcquireSpinLockAtDpcLevel(nullptr); });
-  ASSERT_TRUE(at_dpc);
-  EXPECT_EQ(at_dpc->code, bc::kIrqlNotLessOrEqual) << at_dpc->to_string();
-  EXPECT_THAT(at_dpc->rule, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
-
-  const auto from_dpc = null_at_dispatch([] { KeReleaseSpinLockFromDpcLevel(nullptr); });
-  ASSERT_TRUE(from_dpc);
-  EXPECT_EQ(from_dpc->code, bc::kIrqlNotLessOrEqual) << from_dpc->to_string();
-  EXPECT_THAT(from_dpc->rule, HasSubstr("KeReleaseSpinLockFromDpcLevel"));
-
-  const auto try_acquire = null_at_dispatch([] { KeTryToAcquireSpinLockAtDpcLevel(nullptr); });
-  ASSERT_TRUE(try_acquire);
-  EXPECT_EQ(try_acquire->code, bc::kIrqlNotLessOrEqual) << try_acquire->to_string();
-  EXPECT_THAT(try_acquire->rule, HasSubstr("KeTryToAcquireSpinLockAtDpcLevel"));
-
-  const auto release = null_at_dispatch([] { KeReleaseSpinLock(nullptr, PASSIVE_LEVEL); });
-  ASSERT_TRUE(release);
-  EXPECT_EQ(release->code, bc::kIrqlNotLessOrEqual) << release->to_string();
-  EXPECT_THAT(release->rule, HasSubstr("KeReleaseSpinLock"));
+  const auto is_0xA_from = [](const char* routine) {
+    return Optional(AllOf(IsBugCheck(bugcheck::kIrqlNotLessOrEqual), RuleMentions(routine)));
+  };
+  EXPECT_THAT(null_at_dispatch([] { KeAcquireSpinLockAtDpcLevel(nullptr); }),
+              is_0xA_from("KeAcquireSpinLockAtDpcLevel"));
+  EXPECT_THAT(null_at_dispatch([] { KeReleaseSpinLockFromDpcLevel(nullptr); }),
+              is_0xA_from("KeReleaseSpinLockFromDpcLevel"));
+  EXPECT_THAT(null_at_dispatch([] { KeTryToAcquireSpinLockAtDpcLevel(nullptr); }),
+              is_0xA_from("KeTryToAcquireSpinLockAtDpcLevel"));
+  EXPECT_THAT(null_at_dispatch([] { KeReleaseSpinLock(nullptr, PASSIVE_LEVEL); }), is_0xA_from("KeReleaseSpinLock"));
 }
 
 // ---- A bug check while others wait on the lock -----------------------------------------------------
 
 TEST(SpinLockHalt, AProcessorSpinningOnALockHeldByAHaltedProcessorDoesNotHang) {
-  Gate go;
-  Machine m({.processors = 2});
-  OpenOnExit guard(go);
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-  Gate held;
-  Gate spinner_started;
-  std::atomic<bool> spinner_got_lock{false};
-  m.post(0, [&] {
-    KIRQL old = 0;
-    KeAcquireSpinLock(&lock, &old);
-    held.open();
-    go.wait();
+  LockHeldOnProcessor0 held(2, [](KSPIN_LOCK& lock, KIRQL) {
     KIRQL again = 0;
     KeAcquireSpinLock(&lock, &again);  // recursive: bug check 0xF with the lock still held
   });
-  held.wait();
+  Machine& m = held.machine();
+  KSPIN_LOCK& lock = held.lock();
+  Gate spinner_started;
+  std::atomic<bool> spinner_got_lock{false};
   m.post(1, [&] {
     spinner_started.open();
     KIRQL old = 0;
@@ -1049,77 +868,45 @@ TEST(SpinLockHalt, AProcessorSpinningOnALockHeldByAHaltedProcessorDoesNotHang) {
     KeReleaseSpinLock(&lock, old);
   });
   spinner_started.wait();
-  go.open();
+  held.proceed();
   const auto report = bug_check_from([&] { m.wait_until_quiescent(); });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, bc::kSpinLockAlreadyOwned) << report->to_string();
-  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(bugcheck::kSpinLockAlreadyOwned), OnProcessor(0))));
   // The spinner was unwound, and later work on the halted machine is refused the same way.
-  const auto later = bug_check_from([&] { m.run_on(1, [] {}); });
-  ASSERT_TRUE(later);
-  EXPECT_EQ(later->code, bc::kSpinLockAlreadyOwned);
+  EXPECT_THAT(BugCheckOn(m, 1, [] {}), Optional(IsBugCheck(bugcheck::kSpinLockAlreadyOwned)));
   EXPECT_FALSE(spinner_got_lock.load());
 }
 
 TEST(SpinLockHalt, RunOnAProcessorSpinningOnAHaltedHoldersLockThrowsBugCheckError) {
-  Gate go;
-  Machine m({.processors = 3});
-  OpenOnExit guard(go);
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-  Gate held;
-  m.post(0, [&] {
-    KIRQL old = 0;
-    KeAcquireSpinLock(&lock, &old);
-    held.open();
-    go.wait();
-    KeBugCheckEx(0xE2, 1, 2, 3, 4);  // halts with the lock held
-  });
-  held.wait();
+  // Processor 0 halts with the lock held.
+  LockHeldOnProcessor0 held(3, [](KSPIN_LOCK&, KIRQL) { KeBugCheckEx(0xE2, 1, 2, 3, 4); });
+  Machine& m = held.machine();
+  KSPIN_LOCK& lock = held.lock();
   // Processor 2 triggers the halt once processor 1 is on its way into the lock.
   Gate spinning;
   OpenOnExit spinning_guard(spinning);
   m.post(2, [&] {
     spinning.wait();
-    go.open();
+    held.proceed();
   });
-  const auto report = bug_check_from([&] {
-    m.run_on(1, [&] {
-      spinning.open();
-      KIRQL old = 0;
-      KeAcquireSpinLock(&lock, &old);
-      KeReleaseSpinLock(&lock, old);
-    });
+  const auto report = BugCheckOn(m, 1, [&] {
+    spinning.open();
+    KIRQL old = 0;
+    KeAcquireSpinLock(&lock, &old);
+    KeReleaseSpinLock(&lock, old);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, 0xE2u) << report->to_string();
-  EXPECT_THAT(report->processor, Optional(0u));
-  EXPECT_EQ(report->parameters[0], 1u);
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(0xE2), OnProcessor(0), HasParameter(0, 1))));
 }
 
 TEST(SpinLockHalt, TheTestThreadSpinningOnAHaltedProcessorsLockGetsBugCheckError) {
-  Gate about_to_spin;
-  Machine m({.processors = 1});
-  OpenOnExit guard(about_to_spin);
-  KSPIN_LOCK lock;
-  KeInitializeSpinLock(&lock);
-  Gate held;
-  m.post(0, [&] {
-    KIRQL old = 0;
-    KeAcquireSpinLock(&lock, &old);
-    held.open();
-    about_to_spin.wait();
-    KeBugCheckEx(0xE2, 0, 0, 0, 0);  // halts with the lock held: it is never released
-  });
-  held.wait();
+  // Processor 0 halts with the lock held: it is never released.
+  LockHeldOnProcessor0 held(1, [](KSPIN_LOCK&, KIRQL) { KeBugCheckEx(0xE2, 0, 0, 0, 0); });
+  KSPIN_LOCK& lock = held.lock();
   const auto report = bug_check_from([&] {
-    about_to_spin.open();
+    held.proceed();  // about to spin
     KIRQL old = 0;
     KeAcquireSpinLock(&lock, &old);
   });
-  ASSERT_TRUE(report);
-  EXPECT_EQ(report->code, 0xE2u) << report->to_string();
-  EXPECT_THAT(report->processor, Optional(0u));
+  EXPECT_THAT(report, Optional(AllOf(IsBugCheck(0xE2), OnProcessor(0))));
   EXPECT_NE(LockWord(lock), 0u);
 }
 
