@@ -30,8 +30,11 @@ enum class DeliveryPolicy {
 
 /// @brief Configuration of a simulated machine.
 struct MachineConfig {
-  /// @brief Number of simulated processors, 1..64. Each one is an OS thread.
+  /// @brief Number of simulated processors, 1..Machine::kMaxProcessors. Each one is an OS thread.
   unsigned processors = 2;
+  /// @brief Processors per processor group, 1..64. A machine with more processors than this
+  /// spans several groups (group g holds processors g*processors_per_group onwards).
+  unsigned processors_per_group = 64;
   /// @brief Which eligible processor receives an interrupt.
   DeliveryPolicy delivery = DeliveryPolicy::RoundRobin;
   /// @brief Interrupt-storm limit (bug check 0xF2): consecutive unclaimed deliveries of a
@@ -71,6 +74,8 @@ class Machine {
  public:
   /// @brief Vectors the interrupt controller has: 0 .. kVectorCount-1.
   static constexpr std::uint32_t kVectorCount = 256;
+  /// @brief The largest machine: four full processor groups.
+  static constexpr unsigned kMaxProcessors = 256;
 
   /// @brief Starts the processors. Throws std::invalid_argument for a bad configuration.
   explicit Machine(MachineConfig config = {});
@@ -82,8 +87,11 @@ class Machine {
 
   /// @brief Number of simulated processors.
   [[nodiscard]] unsigned processor_count() const;
-  /// @brief Affinity mask of the active processors (bit i = processor i).
-  [[nodiscard]] std::uint64_t active_processors() const;
+  /// @brief Number of processor groups.
+  [[nodiscard]] unsigned group_count() const;
+  /// @brief Affinity mask of the active processors of a group (bit i = processor i of the
+  /// group); 0 for a group the machine does not have.
+  [[nodiscard]] std::uint64_t active_processors(std::uint16_t group = 0) const;
 
   /// @brief Signals one edge on the vector's line (a latched interrupt). An edge that cannot be
   /// delivered yet stays pending once; further edges before it is taken are merged with it.

@@ -46,7 +46,8 @@ Machine::~Machine() {
 }
 
 unsigned Machine::processor_count() const { return engine_->processor_count(); }
-std::uint64_t Machine::active_processors() const { return engine_->active_processors(); }
+unsigned Machine::group_count() const { return engine_->topology().group_count(); }
+std::uint64_t Machine::active_processors(std::uint16_t group) const { return engine_->topology().active_mask(group); }
 
 void Machine::pulse(std::uint32_t vector) { engine_->controller().pulse(vector); }
 void Machine::assert_line(std::uint32_t vector) { engine_->controller().assert_line(vector); }

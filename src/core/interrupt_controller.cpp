@@ -108,7 +108,7 @@ InterruptController::ConnectResult InterruptController::connect(InterruptObject&
   auto chain = v.chain ? std::make_shared<Chain>(*v.chain) : std::make_shared<Chain>();
   chain->push_back(&object);
   v.chain = std::move(chain);
-  v.affinity |= object.affinity;
+  v.processors |= machine_.topology().processors_in(object.group, object.affinity);
   object.state.store(InterruptObject::State::Connected, std::memory_order_release);
   reevaluate(object.vector);
   return ConnectResult::Connected;
@@ -119,13 +119,13 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
     std::lock_guard lock(mutex_);
     Vector& v = at(object.vector);
     auto chain = std::make_shared<Chain>();
-    std::uint64_t affinity = 0;
+    ProcessorSet processors;
     for (InterruptObject* other : *v.chain) {
       if (other == &object) continue;
       chain->push_back(other);
-      affinity |= other->affinity;
+      processors |= machine_.topology().processors_in(other->group, other->affinity);
     }
-    v.affinity = affinity;
+    v.processors = processors;
     if (chain->empty()) {
       // Nothing can take the vector any more: withdraw it from wherever it waits, before its
       // IRQL is forgotten (a latched edge stays latched for the next connection).
@@ -194,7 +194,7 @@ std::optional<unsigned> InterruptController::pick_processor(const Vector& v) {
   const unsigned first = policy_ == DeliveryPolicy::RoundRobin ? next_round_robin_ : 0;
   for (unsigned step = 0; step < processor_count_; ++step) {
     const unsigned candidate = (first + step) % processor_count_;
-    if ((v.affinity >> candidate & 1u) == 0) continue;
+    if (!v.processors.test(candidate)) continue;
     Processor& processor = machine_.processor(candidate);
     if (processor.stopping() || processor.context().published_irql() >= v.irql) continue;
     next_round_robin_ = (candidate + 1) % processor_count_;
@@ -277,7 +277,7 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, Irql c
     }
   }
   for (std::uint32_t vector : unrouted_) {
-    if ((vectors_[vector].affinity >> processor & 1u) != 0 && better(vector, best)) {
+    if (vectors_[vector].processors.test(processor) && better(vector, best)) {
       best = vector;
       from_irr = false;
     }

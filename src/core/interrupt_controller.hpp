@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/interrupt_object.hpp"
+#include "core/topology.hpp"
 #include "irqsim/machine.hpp"
 
 namespace irqsim::core {
@@ -83,7 +84,7 @@ class InterruptController {
     Irql irql = 0;
     TriggerMode mode = TriggerMode::Level;
     bool shareable = false;
-    std::uint64_t affinity = 0;
+    ProcessorSet processors;
     std::shared_ptr<const Chain> chain;
     // Line and delivery state.
     bool masked = false;

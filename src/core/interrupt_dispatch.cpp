@@ -41,7 +41,9 @@ bool call_service_routine(ExecutionContext& context, InterruptObject& object) {
   return claimed;
 }
 
-bool runs_here(const InterruptObject& object, unsigned processor) { return (object.affinity >> processor & 1u) != 0; }
+bool runs_here(const InterruptObject& object, const Processor& processor) {
+  return object.group == processor.group() && (object.affinity >> processor.number_in_group() & 1u) != 0;
+}
 
 std::string describe_chain(const Chain& chain) {
   std::string text;
@@ -53,7 +55,7 @@ std::string describe_chain(const Chain& chain) {
 }
 
 [[noreturn]] void report_storm(ExecutionContext& context, const Acceptance& accepted, std::string_view what) {
-  const unsigned processor = context.processor()->index();
+  const Processor& processor = *context.processor();
   Chain mine;
   if (accepted.chain) {
     for (InterruptObject* object : *accepted.chain) {
@@ -72,7 +74,7 @@ std::string describe_chain(const Chain& chain) {
 // Calls the ISRs connected on this processor, in connection order, until `stop_at_claim` and
 // one claims. Returns {claimed, called any}.
 std::pair<bool, bool> one_pass(ExecutionContext& context, const Chain& chain, bool stop_at_claim) {
-  const unsigned processor = context.processor()->index();
+  const Processor& processor = *context.processor();
   bool claimed = false;
   bool called = false;
   for (InterruptObject* object : chain) {
@@ -91,7 +93,7 @@ std::pair<bool, bool> one_pass(ExecutionContext& context, const Chain& chain, bo
 DeliveryOutcome run_service_routines(ExecutionContext& context, const Acceptance& accepted) {
   DeliveryOutcome outcome;
   if (accepted.chain) {
-    const unsigned processor = context.processor()->index();
+    const Processor& processor = *context.processor();
     const auto count = std::count_if(accepted.chain->begin(), accepted.chain->end(),
                                      [&](const InterruptObject* object) { return runs_here(*object, processor); });
     const bool repeat_passes = count > 1 && accepted.mode == TriggerMode::Edge;

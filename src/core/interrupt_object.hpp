@@ -33,7 +33,11 @@ struct InterruptObject {
   Irql synchronize_irql = 0;
   TriggerMode mode = TriggerMode::Level;
   bool shareable = false;
+  // The processors it is connected on: a group and a mask within it (only existing processors).
+  std::uint16_t group = 0;
   std::uint64_t affinity = 0;
+  // Which of its connection's messages the object serves (message-signaled interrupts).
+  std::uint32_t message = 0;
 
   // The lock the service routine runs under: a caller-supplied one or builtin_lock.
   std::uintptr_t* lock = nullptr;

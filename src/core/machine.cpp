@@ -25,8 +25,13 @@ constexpr std::uintptr_t kTagMask = 0xFFFF'FFFF'0000'0000;
 constexpr std::uintptr_t kSerialMask = 0xFFFF;
 
 const MachineConfig& validated(const MachineConfig& config) {
-  if (config.processors < 1 || config.processors > 64) {
-    throw std::invalid_argument(fmt::format("irqsim: a machine has 1..64 processors, not {}", config.processors));
+  if (config.processors < 1 || config.processors > irqsim::Machine::kMaxProcessors) {
+    throw std::invalid_argument(fmt::format("irqsim: a machine has 1..{} processors, not {}",
+                                            irqsim::Machine::kMaxProcessors, config.processors));
+  }
+  if (config.processors_per_group < 1 || config.processors_per_group > 64) {
+    throw std::invalid_argument(
+        fmt::format("irqsim: a processor group has 1..64 processors, not {}", config.processors_per_group));
   }
   if (config.storm_threshold < 1) throw std::invalid_argument("irqsim: storm_threshold must be at least 1");
   if (config.interrupt_object_capacity < 1) {
@@ -40,7 +45,7 @@ const MachineConfig& validated(const MachineConfig& config) {
 Machine::Machine(const MachineConfig& config)
     : config_(validated(config)),
       serial_(machines_created.fetch_add(1) + 1),
-      active_mask_(config.processors == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << config.processors) - 1),
+      topology_(config.processors, config.processors_per_group),
       next_external_id_(config.processors),
       interrupt_objects_(config.interrupt_object_capacity),
       controller_(*this, config) {

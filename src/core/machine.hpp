@@ -15,6 +15,7 @@
 
 #include "core/interrupt_controller.hpp"
 #include "core/interrupt_object.hpp"
+#include "core/topology.hpp"
 #include "irqsim/bugcheck.hpp"
 #include "irqsim/machine.hpp"
 
@@ -46,7 +47,7 @@ class Machine {
   [[nodiscard]] const MachineConfig& config() const noexcept { return config_; }
   [[nodiscard]] std::uint64_t serial() const noexcept { return serial_; }
   [[nodiscard]] unsigned processor_count() const noexcept { return config_.processors; }
-  [[nodiscard]] std::uint64_t active_processors() const noexcept { return active_mask_; }
+  [[nodiscard]] const Topology& topology() const noexcept { return topology_; }
   [[nodiscard]] Processor& processor(unsigned index) { return *processors_.at(index); }
   [[nodiscard]] InterruptController& controller() noexcept { return controller_; }
   [[nodiscard]] InterruptObjectPool& interrupt_objects() noexcept { return interrupt_objects_; }
@@ -80,7 +81,7 @@ class Machine {
  private:
   MachineConfig config_;
   std::uint64_t serial_;
-  std::uint64_t active_mask_;
+  Topology topology_;
   std::atomic<std::uint32_t> next_external_id_;
   InterruptObjectPool interrupt_objects_;
   InterruptController controller_;

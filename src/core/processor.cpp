@@ -13,7 +13,11 @@ thread_local Processor* this_processor = nullptr;
 }
 
 Processor::Processor(Machine& machine, unsigned index)
-    : machine_(machine), index_(index), context_(machine, this, machine.lock_token_for(index)) {
+    : machine_(machine),
+      index_(index),
+      group_(machine.topology().group_of(index)),
+      number_in_group_(machine.topology().number_in_group(index)),
+      context_(machine, this, machine.lock_token_for(index)) {
   thread_ = std::thread([this] { main(); });
 }
 

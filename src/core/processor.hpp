@@ -27,6 +27,8 @@ class Processor {
   static Processor* current() noexcept;
 
   [[nodiscard]] unsigned index() const noexcept { return index_; }
+  [[nodiscard]] std::uint16_t group() const noexcept { return group_; }
+  [[nodiscard]] unsigned number_in_group() const noexcept { return number_in_group_; }
   [[nodiscard]] ExecutionContext& context() noexcept { return context_; }
   [[nodiscard]] bool stopping() const noexcept { return stop_.load(std::memory_order_acquire); }
 
@@ -48,6 +50,8 @@ class Processor {
 
   Machine& machine_;
   unsigned index_;
+  std::uint16_t group_;
+  unsigned number_in_group_;
   ExecutionContext context_;
   std::atomic<bool> stop_{false};
   platform::Doorbell doorbell_;

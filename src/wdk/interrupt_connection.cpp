@@ -34,7 +34,7 @@ NTSTATUS IoConnectInterrupt(PKINTERRUPT* InterruptObject, PKSERVICE_ROUTINE Serv
   *InterruptObject = nullptr;
 
   core::Machine& machine = context.machine();
-  const KAFFINITY processors = ProcessorEnableMask & machine.active_processors();
+  const KAFFINITY processors = ProcessorEnableMask & machine.topology().active_mask(0);
   if (processors == 0 || ServiceRoutine == nullptr || Vector >= core::InterruptController::kVectorCount ||
       !is_device_irql(Irql) || SynchronizeIrql < Irql || SynchronizeIrql > HIGH_LEVEL ||
       (InterruptMode != LevelSensitive && InterruptMode != Latched)) {
@@ -48,7 +48,9 @@ NTSTATUS IoConnectInterrupt(PKINTERRUPT* InterruptObject, PKSERVICE_ROUTINE Serv
   object->synchronize_irql = SynchronizeIrql;
   object->mode = InterruptMode == Latched ? core::TriggerMode::Edge : core::TriggerMode::Level;
   object->shareable = ShareVector != FALSE;
+  object->group = 0;
   object->affinity = processors;
+  object->message = 0;
   object->builtin_lock = 0;
   object->lock = SpinLock != nullptr ? SpinLock : &object->builtin_lock;
   object->service = call_service_routine;

@@ -55,9 +55,14 @@ PKINTERRUPT Connect(PKSERVICE_ROUTINE isr, void* context) {
 
 // ---- construction ---------------------------------------------------------------------------
 
-TEST(MachineConfig, ProcessorCountOutsideOneToSixtyFourIsRejected) {
+TEST(MachineConfig, ProcessorCountOutsideOneToMaximumIsRejected) {
   EXPECT_THROW(irqsim::Machine({.processors = 0}), std::invalid_argument);
-  EXPECT_THROW(irqsim::Machine({.processors = 65}), std::invalid_argument);
+  EXPECT_THROW(irqsim::Machine({.processors = irqsim::Machine::kMaxProcessors + 1}), std::invalid_argument);
+}
+
+TEST(MachineConfig, GroupSizeOutsideOneToSixtyFourIsRejected) {
+  EXPECT_THROW(irqsim::Machine({.processors = 2, .processors_per_group = 0}), std::invalid_argument);
+  EXPECT_THROW(irqsim::Machine({.processors = 2, .processors_per_group = 65}), std::invalid_argument);
 }
 
 TEST(MachineConfig, ReportsItsProcessors) {

@@ -197,18 +197,91 @@ TEST(MachineConfiguration, ZeroProcessorsIsRejected) {
   EXPECT_THROW({ irqsim::Machine m({.processors = 0}); }, std::invalid_argument);
 }
 
-TEST(MachineConfiguration, SixtyFiveProcessorsIsRejected) {
+TEST(MachineConfiguration, MoreThanTheMaximumProcessorsIsRejected) {
   try {
-    irqsim::Machine m({.processors = 65});
-    ADD_FAILURE() << "a 65-processor machine was created";
+    irqsim::Machine m({.processors = 257});
+    ADD_FAILURE() << "a 257-processor machine was created";
   } catch (const std::invalid_argument& error) {
-    EXPECT_THAT(what_of(error), HasSubstr("65"));
+    EXPECT_THAT(what_of(error), HasSubstr("257"));
   }
 }
 
 TEST(MachineConfiguration, RejectedMachineLeavesNoMachineBehind) {
-  EXPECT_THROW({ irqsim::Machine m({.processors = 65}); }, std::invalid_argument);
+  EXPECT_THROW({ irqsim::Machine m({.processors = 257}); }, std::invalid_argument);
   EXPECT_THROW((void)KeGetCurrentIrql(), std::logic_error);
+}
+
+// ---- processor groups ----------------------------------------------------------------------
+
+TEST(ProcessorGroups, AMachineLargerThanAGroupSpansGroups) {
+  irqsim::Machine m({.processors = 6, .processors_per_group = 4});
+  EXPECT_EQ(m.group_count(), 2u);
+  EXPECT_EQ(m.active_processors(0), 0xFu);
+  EXPECT_EQ(m.active_processors(1), 0x3u);
+  EXPECT_EQ(m.active_processors(2), 0u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(0), 4u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(1), 2u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(2), 0u);
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS), 6u);
+}
+
+TEST(ProcessorGroups, LegacyQueriesDescribeGroupZero) {
+  irqsim::Machine m({.processors = 6, .processors_per_group = 4});
+  KAFFINITY mask = 0;
+  EXPECT_EQ(KeQueryActiveProcessorCount(&mask), 4u);
+  EXPECT_EQ(mask, 0xFu);
+  EXPECT_EQ(KeQueryActiveProcessors(), 0xFu);
+  EXPECT_EQ(KeQueryMaximumProcessorCount(), 4u);
+}
+
+TEST(ProcessorGroups, KeGetCurrentProcessorNumberExGivesGroupNumberAndSystemIndex) {
+  irqsim::Machine m({.processors = 6, .processors_per_group = 4});
+  for (unsigned p = 0; p < 6; ++p) {
+    PROCESSOR_NUMBER number{};
+    const ULONG index = m.run_on(p, [&] { return KeGetCurrentProcessorNumberEx(&number); });
+    EXPECT_EQ(index, p);
+    EXPECT_EQ(number.Group, p / 4);
+    EXPECT_EQ(number.Number, p % 4);
+  }
+}
+
+// The documented compatibility rule: group 0 gets its group-relative number, other groups a
+// number below group 0's processor count.
+TEST(ProcessorGroups, KeGetCurrentProcessorNumberStaysBelowGroupZeroCount) {
+  irqsim::Machine m({.processors = 7, .processors_per_group = 3});
+  for (unsigned p = 0; p < 7; ++p) {
+    const ULONG number = m.run_on(p, [] { return KeGetCurrentProcessorNumber(); });
+    if (p < 3) {
+      EXPECT_EQ(number, p);
+    } else {
+      EXPECT_LT(number, 3u);
+    }
+  }
+}
+
+TEST(ProcessorGroups, TheLargestMachineHasFourFullGroups) {
+  irqsim::Machine m({.processors = irqsim::Machine::kMaxProcessors});
+  EXPECT_EQ(m.group_count(), 4u);
+  for (std::uint16_t group = 0; group < 4; ++group) EXPECT_EQ(m.active_processors(group), ~std::uint64_t{0});
+  EXPECT_EQ(KeQueryActiveProcessorCountEx(ALL_PROCESSOR_GROUPS), 256u);
+  PROCESSOR_NUMBER number{};
+  EXPECT_EQ(m.run_on(255, [&] { return KeGetCurrentProcessorNumberEx(&number); }), 255u);
+  EXPECT_EQ(number.Group, 3u);
+  EXPECT_EQ(number.Number, 63u);
+}
+
+// IoConnectInterrupt predates processor groups: its ProcessorEnableMask names group 0.
+TEST(ProcessorGroups, IoConnectInterruptConnectsInGroupZero) {
+  irqsim::Machine m({.processors = 6, .processors_per_group = 3});
+  IsrRecord isr;
+  PKINTERRUPT object = ConnectLatched(RecordingIsr, &isr, 0x52, 5, 5, static_cast<KAFFINITY>(-1));
+  for (int i = 0; i < 60; ++i) {
+    m.pulse(0x52);
+    m.wait_until_quiescent();
+  }
+  for (unsigned p = 3; p < 6; ++p) EXPECT_EQ(m.interrupts_taken(p), 0u) << "processor " << p;
+  EXPECT_EQ(m.interrupts_taken(0) + m.interrupts_taken(1) + m.interrupts_taken(2), 60u);
+  IoDisconnectInterrupt(object);
 }
 
 // ---- machine lifetime ---------------------------------------------------------------------
