@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "irqsim/bugcheck.hpp"
+#include "irqsim/device.hpp"
 
 namespace irqsim {
 
@@ -106,6 +107,11 @@ class Machine {
   void mask(std::uint32_t vector);
   /// @brief Unmasks the vector; a pending interrupt is delivered at once.
   void unmask(std::uint32_t vector);
+  /// @brief Plugs a device in. Throws std::invalid_argument for a configuration no PCI device
+  /// could have (a bad vector or IRQL, no existing target processor, an MSI block that is not a
+  /// power of two of consecutive vectors, ...).
+  Device plug(const DeviceConfig& config);
+
   /// @brief Counters of the vector.
   [[nodiscard]] VectorStats stats(std::uint32_t vector) const;
   /// @brief Interrupts the processor has accepted so far.

@@ -90,6 +90,25 @@ bool Machine::is_lock_token(std::uintptr_t value) const noexcept {
          (value & 1u) != 0;
 }
 
+// ---- devices ------------------------------------------------------------------------------
+
+Device& Machine::plug(DeviceWiring wiring) {
+  constexpr std::uint64_t kFirstRegisterWindow = 0xF000'0000;
+  constexpr std::uint64_t kRegisterWindow = 0x10'0000;
+  DeviceWiring checked = checked_wiring(std::move(wiring), topology_);
+  std::lock_guard lock(devices_mutex_);
+  const std::uint64_t base = kFirstRegisterWindow + devices_.size() * kRegisterWindow;
+  devices_.push_back(std::make_unique<Device>(controller_, std::move(checked), base));
+  return *devices_.back();
+}
+
+std::vector<Device*> Machine::devices() const {
+  std::lock_guard lock(devices_mutex_);
+  std::vector<Device*> all;
+  for (const auto& device : devices_) all.push_back(device.get());
+  return all;
+}
+
 // ---- work ---------------------------------------------------------------------------------
 
 void Machine::submit(unsigned processor, std::shared_ptr<WorkItem> item) {

@@ -7,12 +7,15 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <typeindex>
 #include <vector>
 
+#include "core/device.hpp"
 #include "core/interrupt_controller.hpp"
 #include "core/interrupt_object.hpp"
 #include "core/topology.hpp"
@@ -52,6 +55,21 @@ class Machine {
   [[nodiscard]] InterruptController& controller() noexcept { return controller_; }
   [[nodiscard]] InterruptObjectPool& interrupt_objects() noexcept { return interrupt_objects_; }
 
+  // Devices plugged in by test code. They live as long as the machine; each gets a 1 MiB window
+  // of physical address space for its registers.
+  Device& plug(DeviceWiring wiring);
+  [[nodiscard]] std::vector<Device*> devices() const;
+
+  // State a layer above keeps per machine (the WDK layer's PnP objects and I/O mappings), made
+  // on first use and destroyed with the machine, after its processors have stopped.
+  template <class T>
+  T& extension() {
+    std::lock_guard lock(extensions_mutex_);
+    std::shared_ptr<void>& slot = extensions_[std::type_index(typeid(T))];
+    if (!slot) slot = std::make_shared<T>(*this);
+    return *static_cast<T*>(slot.get());
+  }
+
   // Lock ownership tokens: a recognisable tag, this machine's serial and a context id, so a
   // spin lock holding anything else is known to be uninitialised or corrupt.
   [[nodiscard]] std::uintptr_t lock_token_for(std::uint32_t context_id) const noexcept;
@@ -90,6 +108,11 @@ class Machine {
   mutable std::mutex events_mutex_;
   std::condition_variable events_;
   std::exception_ptr posted_failure_;
+
+  mutable std::mutex devices_mutex_;
+  std::vector<std::unique_ptr<Device>> devices_;
+  std::mutex extensions_mutex_;
+  std::map<std::type_index, std::shared_ptr<void>> extensions_;
 
   std::atomic<bool> halted_{false};
   std::optional<BugCheckReport> report_;
