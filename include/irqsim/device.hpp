@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "irqsim/irql.hpp"
+#include "irqsim/wdk/wdm.h"
 
 namespace irqsim {
 
 namespace core {
 class Device;
-}
+class Machine;
+}  // namespace core
 
 /// @brief How an interrupt input signals.
 enum class Trigger {
@@ -89,7 +91,7 @@ class Device {
   using WriteHandler = std::function<void(std::uint64_t offset, unsigned width, std::uint64_t value)>;
 
   /// @brief Wraps the engine's device (for the library's own layers).
-  explicit Device(core::Device& device) : device_(&device) {}
+  Device(core::Machine& machine, core::Device& device) : machine_(&machine), device_(&device) {}
 
   /// @brief The name given in its configuration.
   [[nodiscard]] const std::string& name() const;
@@ -115,10 +117,21 @@ class Device {
   /// @brief Sets the register memory, bypassing handlers: what the hardware itself does.
   void store_register(std::uint64_t offset, std::uint64_t value, unsigned width = 4);
 
+  /// @brief The physical device object the bus driver created for the device: what a driver
+  /// passes to IoConnectInterruptEx as `PhysicalDeviceObject`.
+  [[nodiscard]] PDEVICE_OBJECT pdo() const;
+  /// @brief The raw resource list IRP_MN_START_DEVICE carries (`AllocatedResources`): memory
+  /// first, then line interrupts, then messages, with bus-relative values.
+  [[nodiscard]] PCM_RESOURCE_LIST raw_resources() const;
+  /// @brief The translated resource list (`AllocatedResourcesTranslated`), in the same order,
+  /// with system values: DIRQLs, system vectors, physical addresses.
+  [[nodiscard]] PCM_RESOURCE_LIST translated_resources() const;
+
   /// @brief The engine's device (for the library's own layers).
   [[nodiscard]] core::Device& engine() const { return *device_; }
 
  private:
+  core::Machine* machine_;
   core::Device* device_;
 };
 

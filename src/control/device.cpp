@@ -2,6 +2,7 @@
 
 #include "core/device.hpp"
 #include "core/machine.hpp"
+#include "wdk/pnp_devices.hpp"
 #include "irqsim/machine.hpp"
 
 namespace irqsim {
@@ -37,7 +38,7 @@ core::DeviceWiring wiring_of(const DeviceConfig& config) {
 
 }  // namespace
 
-Device Machine::plug(const DeviceConfig& config) { return Device(engine_->plug(wiring_of(config))); }
+Device Machine::plug(const DeviceConfig& config) { return Device(*engine_, engine_->plug(wiring_of(config))); }
 
 const std::string& Device::name() const { return device_->wiring().name; }
 void Device::assert_line(std::size_t line) { device_->assert_line(line); }
@@ -47,6 +48,16 @@ void Device::signal_message(std::uint32_t message_id) { device_->signal_message(
 std::uint64_t Device::register_address() const { return device_->register_base(); }
 void Device::on_read(std::uint64_t offset, ReadHandler handler) { device_->on_read(offset, std::move(handler)); }
 void Device::on_write(std::uint64_t offset, WriteHandler handler) { device_->on_write(offset, std::move(handler)); }
+
+PDEVICE_OBJECT Device::pdo() const { return &machine_->extension<wdk::PnpDevices>().of(*device_).pdo; }
+
+PCM_RESOURCE_LIST Device::raw_resources() const {
+  return reinterpret_cast<PCM_RESOURCE_LIST>(machine_->extension<wdk::PnpDevices>().of(*device_).raw.data());
+}
+
+PCM_RESOURCE_LIST Device::translated_resources() const {
+  return reinterpret_cast<PCM_RESOURCE_LIST>(machine_->extension<wdk::PnpDevices>().of(*device_).translated.data());
+}
 
 std::uint64_t Device::stored_register(std::uint64_t offset, unsigned width) const {
   return device_->stored_value(offset, width);

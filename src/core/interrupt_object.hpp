@@ -38,6 +38,8 @@ struct InterruptObject {
   std::uint64_t affinity = 0;
   // Which of its connection's messages the object serves (message-signaled interrupts).
   std::uint32_t message = 0;
+  // The next object connected by the same call (one per line or message), or nullptr.
+  InterruptObject* next_in_set = nullptr;
 
   // The lock the service routine runs under: a caller-supplied one or builtin_lock.
   std::uintptr_t* lock = nullptr;

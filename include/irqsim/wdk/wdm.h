@@ -7,6 +7,10 @@
  * `KSPIN_LOCK` are 64 bits. Every routine declared here is implemented; its behaviour,
  * including the checks that become bug checks, is documented in docs/api-coverage.md.
  * The routines act on the irqsim::Machine the calling thread belongs to.
+ *
+ * Some types are declared ahead of the routines that will take them: device objects, hardware
+ * resource lists and the IoConnectInterruptEx parameter blocks. Their structures have the WDK's
+ * member names, order and x64 layout, except DEVICE_OBJECT, whose layout is irqsim's own.
  */
 #ifndef IRQSIM_WDK_WDM_H
 #define IRQSIM_WDK_WDM_H
@@ -38,12 +42,26 @@ typedef uint32_t ULONG;
 typedef int32_t LONG;
 /** @brief 64-bit unsigned. */
 typedef uint64_t ULONGLONG;
+/** @brief 64-bit unsigned (explicit-width name). */
+typedef uint64_t ULONG64;
+/** @brief An unsigned byte count as wide as a pointer. */
+typedef size_t SIZE_T;
 /** @brief 64-bit signed. */
 typedef int64_t LONGLONG;
+/** @brief Pointer to ULONG64. */
+typedef ULONG64 *PULONG64;
+/** @brief 64-bit signed (explicit-width name). */
+typedef int64_t LONG64;
+/** @brief Pointer to UCHAR. */
+typedef UCHAR *PUCHAR;
+/** @brief Pointer to USHORT. */
+typedef USHORT *PUSHORT;
 /** @brief Pointer-sized unsigned integer. */
 typedef uintptr_t ULONG_PTR;
 /** @brief Pointer to ULONG_PTR. */
 typedef ULONG_PTR *PULONG_PTR;
+/** @brief Pointer to SIZE_T. */
+typedef SIZE_T *PSIZE_T;
 /** @brief Untyped pointer. */
 typedef void *PVOID;
 /** @brief Pointer to ULONG. */
@@ -54,6 +72,37 @@ typedef UCHAR BOOLEAN;
 typedef BOOLEAN *PBOOLEAN;
 /** @brief Status code of a kernel routine; negative values are errors. */
 typedef LONG NTSTATUS;
+/** @} */
+
+/** @name 64-bit integers and physical addresses */
+/** @{ */
+/**
+ * @brief A signed 64-bit value that can also be read as two 32-bit halves (little-endian:
+ * `LowPart` first).
+ *
+ * As in the WDK, the halves are reachable both directly (`x.LowPart`, through an anonymous
+ * struct) and through the named struct `u` (`x.u.LowPart`). Anonymous structs are standard C11
+ * but an extension in C++, so the member is marked `__extension__`: gcc and clang accept it
+ * without a -Wpedantic warning in both languages.
+ */
+typedef union _LARGE_INTEGER {
+  __extension__ struct {
+    ULONG LowPart; /**< Low 32 bits. */
+    LONG HighPart; /**< High 32 bits, signed. */
+  };
+  /** @brief The same halves, through a named member. */
+  struct {
+    ULONG LowPart; /**< Low 32 bits. */
+    LONG HighPart; /**< High 32 bits, signed. */
+  } u;
+  LONGLONG QuadPart; /**< The whole 64-bit value. */
+} LARGE_INTEGER;
+/** @brief Pointer to LARGE_INTEGER. */
+typedef LARGE_INTEGER *PLARGE_INTEGER;
+/** @brief A physical (bus or system) address: a LARGE_INTEGER, normally used through `QuadPart`. */
+typedef LARGE_INTEGER PHYSICAL_ADDRESS;
+/** @brief Pointer to PHYSICAL_ADDRESS. */
+typedef PHYSICAL_ADDRESS *PPHYSICAL_ADDRESS;
 /** @} */
 
 #ifndef TRUE
@@ -213,6 +262,520 @@ typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
 typedef KSYNCHRONIZE_ROUTINE *PKSYNCHRONIZE_ROUTINE;
 /** @} */
 
+/** @name Device objects */
+/** @{ */
+/** @brief A driver object. Opaque: not defined by irqsim yet. */
+struct _DRIVER_OBJECT;
+/** @brief An I/O request packet. Opaque: not defined by irqsim yet. */
+struct _IRP;
+
+/**
+ * @brief A device object: a physical device object (PDO) that irqsim's device simulation
+ * provides, or a driver's own functional device object.
+ *
+ * Only the members the WDK documents as driver-visible are present, in the WDK's documented
+ * order; the members it documents as opaque (CurrentIrp, Timer, Vpb, Queue, DeviceQueue,
+ * SecurityDescriptor, DeviceLock, ...) are left out. The layout is therefore irqsim's own:
+ * drivers must use the members by name and must not depend on their offsets or on
+ * `sizeof(DEVICE_OBJECT)`.
+ */
+typedef struct _DEVICE_OBJECT {
+  CSHORT Type;                          /**< Object type: 3 for a device object. Read-only. */
+  USHORT Size;                          /**< Size of the object with its device extension. Read-only. */
+  LONG ReferenceCount;                  /**< Open handles to the device. Read-only. */
+  struct _DRIVER_OBJECT *DriverObject;  /**< The driver that created the object. Read-only. */
+  struct _DEVICE_OBJECT *NextDevice;    /**< Next device object created by the same driver. */
+  struct _DEVICE_OBJECT *AttachedDevice; /**< Device object attached above this one, or NULL. */
+  ULONG Flags;                          /**< `DO_XXX` flags. */
+  ULONG Characteristics;                /**< `FILE_XXX` device characteristics. */
+  PVOID DeviceExtension;                /**< The driver-defined device extension. */
+  ULONG DeviceType;                     /**< `FILE_DEVICE_XXX` device type. */
+  CCHAR StackSize;                      /**< Minimum number of IRP stack locations. */
+  ULONG AlignmentRequirement;           /**< `FILE_XXX_ALIGNMENT` for data transfers. */
+  /**
+   * @brief Reserved: space for the embedded `KDPC Dpc` that IoInitializeDpcRequest and
+   * IoRequestDpc use. It becomes the `Dpc` member when irqsim implements DPCs; until then
+   * drivers must not touch it.
+   */
+  ULONG_PTR DpcReserved[8];
+  USHORT SectorSize;                    /**< Volume sector size, 0 if not a volume. */
+  PVOID DeviceObjectExtension;          /**< Opaque, for the system (irqsim); drivers must not touch it. */
+} DEVICE_OBJECT;
+/** @brief Pointer to DEVICE_OBJECT. */
+typedef struct _DEVICE_OBJECT *PDEVICE_OBJECT;
+/** @} */
+
+/** @name Hardware resources: resource types and flags */
+/** @{ */
+#ifndef NT_PROCESSOR_GROUPS
+/**
+ * @brief Selects the processor-group layouts of the resource descriptors (a `USHORT Level`
+ * plus `USHORT Group` instead of a `ULONG Level`), as for any x64 driver built for Windows 7 or
+ * later. irqsim only has these layouts.
+ */
+#define NT_PROCESSOR_GROUPS
+#endif
+
+/** @brief A resource type, stored in CM_PARTIAL_RESOURCE_DESCRIPTOR::Type as a UCHAR. */
+typedef int CM_RESOURCE_TYPE;
+/** @brief No resource. */
+#define CmResourceTypeNull 0
+/** @brief I/O port range: `u.Port`. */
+#define CmResourceTypePort 1
+/** @brief Interrupt: `u.Interrupt`, or `u.MessageInterrupt` if CM_RESOURCE_INTERRUPT_MESSAGE is set. */
+#define CmResourceTypeInterrupt 2
+/** @brief Memory range: `u.Memory`. */
+#define CmResourceTypeMemory 3
+/** @brief DMA channel: `u.Dma`. */
+#define CmResourceTypeDma 4
+/** @brief Device-specific data appended after the descriptor: `u.DeviceSpecificData`. */
+#define CmResourceTypeDeviceSpecific 5
+/** @brief Bus number range: `u.BusNumber`. */
+#define CmResourceTypeBusNumber 6
+/** @brief Memory range above the 32-bit length limit: `u.Memory40`, `u.Memory48` or `u.Memory64`. */
+#define CmResourceTypeMemoryLarge 7
+/** @brief Not arbitrated (not used by drivers). */
+#define CmResourceTypeNonArbitrated 128
+/** @brief Configuration data (reserved for the system; same value as CmResourceTypeNonArbitrated). */
+#define CmResourceTypeConfigData 128
+/** @brief Private device data: `u.DevicePrivate`. */
+#define CmResourceTypeDevicePrivate 129
+/** @brief PC Card configuration: `u.DevicePrivate`. */
+#define CmResourceTypePcCardConfig 130
+/** @brief Multifunction card configuration: `u.DevicePrivate`. */
+#define CmResourceTypeMfCardConfig 131
+/** @brief Connection to a serial bus, serial port or GPIO pins (Windows 8 and later). */
+#define CmResourceTypeConnection 132
+
+/** @brief Whether a resource can be shared, stored in CM_PARTIAL_RESOURCE_DESCRIPTOR::ShareDisposition. */
+typedef enum _CM_SHARE_DISPOSITION {
+  CmResourceShareUndetermined = 0,    /**< Reserved. */
+  CmResourceShareDeviceExclusive = 1, /**< The device needs the resource exclusively. */
+  CmResourceShareDriverExclusive = 2, /**< The driver needs the resource exclusively (not for WDM drivers). */
+  CmResourceShareShared = 3           /**< The resource can be shared. */
+} CM_SHARE_DISPOSITION;
+
+/** @brief Interrupt flag: level-triggered (the absence of CM_RESOURCE_INTERRUPT_LATCHED). */
+#define CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE 0x0000
+/** @brief Interrupt flag: edge-triggered. */
+#define CM_RESOURCE_INTERRUPT_LATCHED 0x0001
+/** @brief Interrupt flag: message-signaled (MSI or MSI-X); use `u.MessageInterrupt`. */
+#define CM_RESOURCE_INTERRUPT_MESSAGE 0x0002
+/** @brief Interrupt flag: an affinity policy is included (IO_RESOURCE_DESCRIPTOR only). */
+#define CM_RESOURCE_INTERRUPT_POLICY_INCLUDED 0x0004
+/** @brief Interrupt flag: a secondary (GPIO) interrupt (Windows 8 and later). */
+#define CM_RESOURCE_INTERRUPT_SECONDARY_INTERRUPT 0x0010
+/** @brief Interrupt flag: the interrupt can wake the system (Windows 8 and later). */
+#define CM_RESOURCE_INTERRUPT_WAKE_HINT 0x0020
+/** @brief Mask of the level-sensitive/latched bit of the interrupt flags. */
+#define CM_RESOURCE_INTERRUPT_LEVEL_LATCHED_BITS 0x0001
+/** @brief In an interrupt requirement's MaximumVector: the device asks for message-signaled interrupts. */
+#define CM_RESOURCE_INTERRUPT_MESSAGE_TOKEN ((ULONG)-2)
+
+/** @brief Memory flag: readable and writable. */
+#define CM_RESOURCE_MEMORY_READ_WRITE 0x0000
+/** @brief Memory flag: read-only. */
+#define CM_RESOURCE_MEMORY_READ_ONLY 0x0001
+/** @brief Memory flag: write-only. */
+#define CM_RESOURCE_MEMORY_WRITE_ONLY 0x0002
+/** @brief Mask of the read/write bits of the memory flags. */
+#define CM_RESOURCE_MEMORY_WRITEABILITY_MASK 0x0003
+/** @brief Memory flag: prefetchable. */
+#define CM_RESOURCE_MEMORY_PREFETCHABLE 0x0004
+/** @brief Memory flag: combined-write caching allowed. */
+#define CM_RESOURCE_MEMORY_COMBINEDWRITE 0x0008
+/** @brief Memory flag: 24-bit addressing. */
+#define CM_RESOURCE_MEMORY_24 0x0010
+/** @brief Memory flag: cacheable. */
+#define CM_RESOURCE_MEMORY_CACHEABLE 0x0020
+/** @brief Memory flag (CmResourceTypeMemoryLarge): the descriptor uses `u.Memory40`. */
+#define CM_RESOURCE_MEMORY_LARGE_40 0x0200
+/** @brief Memory flag (CmResourceTypeMemoryLarge): the descriptor uses `u.Memory48`. */
+#define CM_RESOURCE_MEMORY_LARGE_48 0x0400
+/** @brief Memory flag (CmResourceTypeMemoryLarge): the descriptor uses `u.Memory64`. */
+#define CM_RESOURCE_MEMORY_LARGE_64 0x0800
+
+/** @brief Port flag: the port range is in memory space. */
+#define CM_RESOURCE_PORT_MEMORY 0x0000
+/** @brief Port flag: the port range is in I/O space. */
+#define CM_RESOURCE_PORT_IO 0x0001
+
+/** @brief The bus type of a full resource descriptor (unused by WDM drivers). */
+typedef enum _INTERFACE_TYPE {
+  InterfaceTypeUndefined = -1, /**< Undefined. */
+  Internal = 0,                /**< Internal (system) bus. */
+  Isa = 1,                     /**< ISA. */
+  Eisa = 2,                    /**< EISA. */
+  MicroChannel = 3,            /**< MicroChannel. */
+  TurboChannel = 4,            /**< TurboChannel. */
+  PCIBus = 5,                  /**< PCI. */
+  VMEBus = 6,                  /**< VME. */
+  NuBus = 7,                   /**< NuBus. */
+  PCMCIABus = 8,               /**< PCMCIA. */
+  CBus = 9,                    /**< CBus. */
+  MPIBus = 10,                 /**< MPI. */
+  MPSABus = 11,                /**< MPSA. */
+  ProcessorInternal = 12,      /**< Processor-internal. */
+  InternalPowerBus = 13,       /**< Internal power bus. */
+  PNPISABus = 14,              /**< Plug and Play ISA. */
+  PNPBus = 15,                 /**< Plug and Play bus. */
+  Vmcs = 16,                   /**< Reserved for the system. */
+  ACPIBus = 17,                /**< ACPI (Windows 8 and later). */
+  MaximumInterfaceType = 18    /**< One past the last bus type. */
+} INTERFACE_TYPE;
+/** @brief Pointer to INTERFACE_TYPE. */
+typedef INTERFACE_TYPE *PINTERFACE_TYPE;
+/** @} */
+
+/** @name Hardware resources: resource lists */
+/** @{ */
+#pragma pack(push, 4)
+/**
+ * @brief One hardware resource (or one set of MSI messages) assigned to a device.
+ *
+ * Declared with 4-byte packing as in the WDK: on x64 it is 20 bytes, `u` is at offset 4 and
+ * the 64-bit members of `u` are only 4-byte aligned. `Type` selects the member of `u`.
+ * In a raw list the values are bus-relative; in the translated list (the one a driver connects
+ * its interrupts from) they are system values: `u.Interrupt.Level` is the DIRQL and
+ * `u.Interrupt.Vector` the system vector. As in the WDK, `u.MessageInterrupt.Raw` and
+ * `u.MessageInterrupt.Translated` are members of an anonymous union (marked `__extension__`, as in
+ * LARGE_INTEGER, so that C99 and C++ accept it under -Wpedantic).
+ */
+typedef struct _CM_PARTIAL_RESOURCE_DESCRIPTOR {
+  UCHAR Type;             /**< A CmResourceTypeXxx value. */
+  UCHAR ShareDisposition; /**< A CM_SHARE_DISPOSITION value. */
+  USHORT Flags;           /**< CM_RESOURCE_XXX flags of the resource type. */
+  /** @brief The resource, by type. */
+  union {
+    /** @brief Any range: start and length. */
+    struct {
+      PHYSICAL_ADDRESS Start; /**< First address. */
+      ULONG Length;           /**< Length in bytes. */
+    } Generic;
+    /** @brief CmResourceTypePort: an I/O port range. */
+    struct {
+      PHYSICAL_ADDRESS Start; /**< First port address (bus-relative raw, system translated). */
+      ULONG Length;           /**< Length in bytes. */
+    } Port;
+    /** @brief CmResourceTypeInterrupt without CM_RESOURCE_INTERRUPT_MESSAGE: a line-based interrupt. */
+    struct {
+      USHORT Level;       /**< Translated: the DIRQL. Raw: the bus-specific level. */
+      USHORT Group;       /**< Processor group of Affinity; ALL_PROCESSOR_GROUPS for any. */
+      ULONG Vector;       /**< Translated: the system vector. Raw: the bus-specific vector. */
+      KAFFINITY Affinity; /**< Processors the device may interrupt; (KAFFINITY)-1 for any. */
+    } Interrupt;
+    /** @brief CmResourceTypeInterrupt with CM_RESOURCE_INTERRUPT_MESSAGE (Windows Vista and later). */
+    __extension__ struct {
+      /** @brief Raw or translated view. */
+      __extension__ union {
+        /** @brief Raw resource: the messages granted. */
+        struct {
+          USHORT Group;        /**< Processor group of Affinity. */
+          USHORT MessageCount; /**< Number of messages (MSI: all of them in one descriptor). */
+          ULONG Vector;        /**< The device's interrupt vector. */
+          KAFFINITY Affinity;  /**< Processors that receive the messages. */
+        } Raw;
+        /** @brief Translated resource: what IoConnectInterruptEx needs. */
+        struct {
+          USHORT Level;       /**< The DIRQL of the messages. */
+          USHORT Group;       /**< Processor group of Affinity. */
+          ULONG Vector;       /**< The system vector. */
+          KAFFINITY Affinity; /**< Processors that receive the messages. */
+        } Translated;
+      };
+    } MessageInterrupt;
+    /** @brief CmResourceTypeMemory: a memory range (device registers, for MmMapIoSpaceEx). */
+    struct {
+      PHYSICAL_ADDRESS Start; /**< First address (bus-relative raw, system physical translated). */
+      ULONG Length;           /**< Length in bytes. */
+    } Memory;
+    /** @brief CmResourceTypeDma: a system DMA channel. */
+    struct {
+      ULONG Channel;   /**< DMA channel number. */
+      ULONG Port;      /**< DMA port (MCA devices). */
+      ULONG Reserved1; /**< Not used. */
+    } Dma;
+    /** @brief CmResourceTypeDma with CM_RESOURCE_DMA_V3: a system DMA request line (Windows 8 and later). */
+    struct {
+      ULONG Channel;       /**< DMA channel number. */
+      ULONG RequestLine;   /**< Request line on the DMA controller. */
+      UCHAR TransferWidth; /**< Data bus width in bits. */
+      UCHAR Reserved1;     /**< Not used. */
+      UCHAR Reserved2;     /**< Not used. */
+      UCHAR Reserved3;     /**< Not used. */
+    } DmaV3;
+    /** @brief CmResourceTypeDevicePrivate (and PC Card / multifunction configuration). */
+    struct {
+      ULONG Data[3]; /**< Reserved for the system. */
+    } DevicePrivate;
+    /** @brief CmResourceTypeBusNumber: a range of bus numbers. */
+    struct {
+      ULONG Start;    /**< First bus number. */
+      ULONG Length;   /**< Number of buses. */
+      ULONG Reserved; /**< Not used. */
+    } BusNumber;
+    /** @brief CmResourceTypeDeviceSpecific: data appended after this (last) descriptor. */
+    struct {
+      ULONG DataSize;  /**< Bytes appended after the descriptor. */
+      ULONG Reserved1; /**< Not used. */
+      ULONG Reserved2; /**< Not used. */
+    } DeviceSpecificData;
+    /** @brief CmResourceTypeMemoryLarge with CM_RESOURCE_MEMORY_LARGE_40. */
+    struct {
+      PHYSICAL_ADDRESS Start; /**< First address. */
+      ULONG Length40;         /**< Length in bytes, shifted right by 8. */
+    } Memory40;
+    /** @brief CmResourceTypeMemoryLarge with CM_RESOURCE_MEMORY_LARGE_48. */
+    struct {
+      PHYSICAL_ADDRESS Start; /**< First address. */
+      ULONG Length48;         /**< Length in bytes, shifted right by 16. */
+    } Memory48;
+    /** @brief CmResourceTypeMemoryLarge with CM_RESOURCE_MEMORY_LARGE_64. */
+    struct {
+      PHYSICAL_ADDRESS Start; /**< First address. */
+      ULONG Length64;         /**< Length in bytes, shifted right by 32. */
+    } Memory64;
+    /** @brief CmResourceTypeConnection: a serial bus, serial port or GPIO connection (Windows 8 and later). */
+    struct {
+      UCHAR Class;      /**< Connection class (GPIO or serial). */
+      UCHAR Type;       /**< Connection type within the class. */
+      UCHAR Reserved1;  /**< Not used. */
+      UCHAR Reserved2;  /**< Not used. */
+      ULONG IdLowPart;  /**< Low 32 bits of the connection ID. */
+      ULONG IdHighPart; /**< High 32 bits of the connection ID. */
+    } Connection;
+  } u;
+} CM_PARTIAL_RESOURCE_DESCRIPTOR;
+#pragma pack(pop)
+/** @brief Pointer to CM_PARTIAL_RESOURCE_DESCRIPTOR. */
+typedef CM_PARTIAL_RESOURCE_DESCRIPTOR *PCM_PARTIAL_RESOURCE_DESCRIPTOR;
+
+/**
+ * @brief The resources of one bus: a header and `Count` descriptors back to back
+ * (`sizeof(CM_PARTIAL_RESOURCE_LIST) + (Count - 1) * sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR)`
+ * bytes, plus any device-specific data after a last CmResourceTypeDeviceSpecific descriptor).
+ */
+typedef struct _CM_PARTIAL_RESOURCE_LIST {
+  USHORT Version;  /**< Version, 1. */
+  USHORT Revision; /**< Revision, 1. */
+  ULONG Count;     /**< Number of descriptors. */
+  CM_PARTIAL_RESOURCE_DESCRIPTOR PartialDescriptors[1]; /**< The first of Count descriptors. */
+} CM_PARTIAL_RESOURCE_LIST;
+/** @brief Pointer to CM_PARTIAL_RESOURCE_LIST. */
+typedef CM_PARTIAL_RESOURCE_LIST *PCM_PARTIAL_RESOURCE_LIST;
+
+/** @brief The resources of one bus, with the bus identified (the bus fields are unused by WDM drivers). */
+typedef struct _CM_FULL_RESOURCE_DESCRIPTOR {
+  INTERFACE_TYPE InterfaceType;                /**< Bus type. */
+  ULONG BusNumber;                             /**< Bus number. */
+  CM_PARTIAL_RESOURCE_LIST PartialResourceList; /**< The resources; its descriptors end this structure. */
+} CM_FULL_RESOURCE_DESCRIPTOR;
+/** @brief Pointer to CM_FULL_RESOURCE_DESCRIPTOR. */
+typedef CM_FULL_RESOURCE_DESCRIPTOR *PCM_FULL_RESOURCE_DESCRIPTOR;
+
+/**
+ * @brief The resources assigned to a device, as IRP_MN_START_DEVICE passes them (raw and
+ * translated, same order). `Count` full descriptors follow one another: the next one starts
+ * right after the last partial descriptor of the previous one. For WDM drivers `Count` is 1.
+ */
+typedef struct _CM_RESOURCE_LIST {
+  ULONG Count;                         /**< Number of full descriptors. */
+  CM_FULL_RESOURCE_DESCRIPTOR List[1]; /**< The first of Count full descriptors. */
+} CM_RESOURCE_LIST;
+/** @brief Pointer to CM_RESOURCE_LIST. */
+typedef CM_RESOURCE_LIST *PCM_RESOURCE_LIST;
+/** @} */
+
+/** @name Mapping device memory */
+/** @{ */
+/** @brief Caching behaviour of a mapping or allocation. */
+typedef enum _MEMORY_CACHING_TYPE {
+  MmNonCached = 0,              /**< Not cached. */
+  MmCached = 1,                 /**< Cached. */
+  MmWriteCombined = 2,          /**< Not cached, but writes may be combined. */
+  MmHardwareCoherentCached = 3, /**< Reserved for the system. */
+  MmNonCachedUnordered = 4,     /**< Reserved for the system. */
+  MmUSWCCached = 5,             /**< Reserved for the system. */
+  MmMaximumCacheType = 6,       /**< Reserved for the system: one past the last type. */
+  MmNotMapped = -1              /**< Reserved for the system: not mapped. */
+} MEMORY_CACHING_TYPE;
+
+/** @brief Page protection: no access. */
+#define PAGE_NOACCESS 0x01
+/** @brief Page protection: read-only. */
+#define PAGE_READONLY 0x02
+/** @brief Page protection: read and write. */
+#define PAGE_READWRITE 0x04
+/** @brief Page protection: copy on write. */
+#define PAGE_WRITECOPY 0x08
+/** @brief Page protection: execute only. */
+#define PAGE_EXECUTE 0x10
+/** @brief Page protection: execute and read. */
+#define PAGE_EXECUTE_READ 0x20
+/** @brief Page protection: execute, read and write. */
+#define PAGE_EXECUTE_READWRITE 0x40
+/** @brief Page protection: execute and copy on write. */
+#define PAGE_EXECUTE_WRITECOPY 0x80
+/** @brief Page protection modifier: guard page. */
+#define PAGE_GUARD 0x100
+/** @brief Page protection modifier: not cached (MmMapIoSpaceEx). */
+#define PAGE_NOCACHE 0x200
+/** @brief Page protection modifier: write-combined (MmMapIoSpaceEx). */
+#define PAGE_WRITECOMBINE 0x400
+/** @} */
+
+/** @name IoConnectInterruptEx and message-signaled interrupts */
+/** @{ */
+/** @brief IO_CONNECT_INTERRUPT_PARAMETERS::Version: connect one interrupt described in full (`FullySpecified`). */
+#define CONNECT_FULLY_SPECIFIED 0x1
+/** @brief Version: connect one ISR to all of the device's line-based interrupts (`LineBased`). */
+#define CONNECT_LINE_BASED 0x2
+/** @brief Version: connect a message ISR to the device's messages, with an optional line fallback (`MessageBased`). */
+#define CONNECT_MESSAGE_BASED 0x3
+/** @brief Version: as CONNECT_FULLY_SPECIFIED, honouring `FullySpecified.Group` (Windows 7 and later). */
+#define CONNECT_FULLY_SPECIFIED_GROUP 0x4
+/** @brief Version: as CONNECT_MESSAGE_BASED, with the message ISR run at PASSIVE_LEVEL. */
+#define CONNECT_MESSAGE_BASED_PASSIVE 0x5
+/** @brief The highest Version this header knows. */
+#define CONNECT_CURRENT_VERSION 0x5
+
+/**
+ * @brief A message-signaled interrupt service routine (IMSR).
+ * @param Interrupt the interrupt object of the message.
+ * @param ServiceContext the `MessageBased.ServiceContext` given at connection.
+ * @param MessageID the message, an index into IO_INTERRUPT_MESSAGE_INFO::MessageInfo.
+ * @return TRUE if the device raised this message and it was serviced, FALSE otherwise.
+ */
+typedef BOOLEAN KMESSAGE_SERVICE_ROUTINE(struct _KINTERRUPT *Interrupt, PVOID ServiceContext,
+                                         ULONG MessageID);
+/** @brief Pointer to a message ISR. */
+typedef KMESSAGE_SERVICE_ROUTINE *PKMESSAGE_SERVICE_ROUTINE;
+
+/** @brief One message of a message-based connection. */
+typedef struct _IO_INTERRUPT_MESSAGE_INFO_ENTRY {
+  PHYSICAL_ADDRESS MessageAddress; /**< Address the device writes to raise the message. */
+  KAFFINITY TargetProcessorSet;    /**< Processors the message may interrupt. */
+  PKINTERRUPT InterruptObject;     /**< The message's interrupt object (for KeSynchronizeExecution). */
+  ULONG MessageData;               /**< Value the device writes to MessageAddress. */
+  ULONG Vector;                    /**< System vector. */
+  KIRQL Irql;                      /**< DIRQL. */
+  KINTERRUPT_MODE Mode;            /**< Level-sensitive or latched. */
+  KINTERRUPT_POLARITY Polarity;    /**< Polarity. */
+} IO_INTERRUPT_MESSAGE_INFO_ENTRY;
+/** @brief Pointer to IO_INTERRUPT_MESSAGE_INFO_ENTRY. */
+typedef IO_INTERRUPT_MESSAGE_INFO_ENTRY *PIO_INTERRUPT_MESSAGE_INFO_ENTRY;
+
+/**
+ * @brief The message table a successful CONNECT_MESSAGE_BASED connection returns: a header
+ * followed by `MessageCount` entries indexed by message ID.
+ */
+typedef struct _IO_INTERRUPT_MESSAGE_INFO {
+  KIRQL UnifiedIrql;  /**< IRQL every message's ISR runs at if a SpinLock or SynchronizeIrql was given; else 0. */
+  ULONG MessageCount; /**< Number of messages (entries). */
+  IO_INTERRUPT_MESSAGE_INFO_ENTRY MessageInfo[1]; /**< The first of MessageCount entries. */
+} IO_INTERRUPT_MESSAGE_INFO;
+/** @brief Pointer to IO_INTERRUPT_MESSAGE_INFO. */
+typedef IO_INTERRUPT_MESSAGE_INFO *PIO_INTERRUPT_MESSAGE_INFO;
+
+/** @brief IoConnectInterruptEx parameters for CONNECT_FULLY_SPECIFIED(_GROUP): one interrupt from a translated resource. */
+typedef struct _IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS {
+  PDEVICE_OBJECT PhysicalDeviceObject; /**< The device's PDO. */
+  PKINTERRUPT *InterruptObject;        /**< Receives the interrupt object. */
+  PKSERVICE_ROUTINE ServiceRoutine;    /**< The ISR. */
+  PVOID ServiceContext;                /**< Passed to the ISR. */
+  PKSPIN_LOCK SpinLock;                /**< An initialized interrupt lock, or NULL for one the system allocates. */
+  KIRQL SynchronizeIrql;               /**< DIRQL the ISR runs at: Irql, or the highest Irql of the ISRs sharing SpinLock. */
+  BOOLEAN FloatingSave;                /**< Save the floating-point state around the ISR. */
+  BOOLEAN ShareVector;                 /**< The vector is sharable (`ShareDisposition == CmResourceShareShared`). */
+  ULONG Vector;                        /**< `u.Interrupt.Vector` (or `u.MessageInterrupt.Translated.Vector`). */
+  KIRQL Irql;                          /**< `u.Interrupt.Level` (or `u.MessageInterrupt.Translated.Level`). */
+  KINTERRUPT_MODE InterruptMode;       /**< Latched if CM_RESOURCE_INTERRUPT_LATCHED, else LevelSensitive. */
+  KAFFINITY ProcessorEnableMask;       /**< `u.Interrupt.Affinity` (or `u.MessageInterrupt.Translated.Affinity`). */
+  USHORT Group;                        /**< Processor group; used only with CONNECT_FULLY_SPECIFIED_GROUP. */
+} IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS;
+/** @brief Pointer to IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS. */
+typedef IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS *PIO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS;
+
+/** @brief IoConnectInterruptEx parameters for CONNECT_LINE_BASED: one ISR for all the device's line-based interrupts. */
+typedef struct _IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS {
+  PDEVICE_OBJECT PhysicalDeviceObject; /**< The device's PDO; the system finds its interrupts from it. */
+  PKINTERRUPT *InterruptObject;        /**< Receives the interrupt object. */
+  PKSERVICE_ROUTINE ServiceRoutine;    /**< The ISR. */
+  PVOID ServiceContext;                /**< Passed to the ISR. */
+  PKSPIN_LOCK SpinLock;                /**< An initialized interrupt lock, or NULL for one the system allocates. */
+  KIRQL SynchronizeIrql;               /**< Minimum DIRQL for the ISR, normally PASSIVE_LEVEL (0): use the interrupts' own. */
+  BOOLEAN FloatingSave;                /**< Save the floating-point state around the ISR. */
+} IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS;
+/** @brief Pointer to IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS. */
+typedef IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS *PIO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS;
+
+/** @brief IoConnectInterruptEx parameters for CONNECT_MESSAGE_BASED: a message ISR, with an optional line-based fallback. */
+typedef struct _IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS {
+  PDEVICE_OBJECT PhysicalDeviceObject; /**< The device's PDO; the system finds its messages from it. */
+  /**
+   * @brief Where the connection context is stored: an IO_INTERRUPT_MESSAGE_INFO pointer if the
+   * message ISR was connected (Version stays CONNECT_MESSAGE_BASED), a KINTERRUPT pointer if the
+   * fallback ISR was (Version becomes CONNECT_LINE_BASED).
+   */
+  union {
+    PVOID *Generic;                                   /**< The location, as a PVOID variable. */
+    PIO_INTERRUPT_MESSAGE_INFO *InterruptMessageTable; /**< The location, as a message-table pointer variable. */
+    PKINTERRUPT *InterruptObject;                     /**< The location, as an interrupt-object pointer variable. */
+  } ConnectionContext;
+  PKMESSAGE_SERVICE_ROUTINE MessageServiceRoutine; /**< The message ISR. */
+  PVOID ServiceContext;                            /**< Passed to the message ISR or the fallback ISR. */
+  PKSPIN_LOCK SpinLock;                            /**< One lock for all messages, or NULL for one lock per message. */
+  KIRQL SynchronizeIrql;                           /**< Minimum DIRQL for the ISR, normally 0. */
+  BOOLEAN FloatingSave;                            /**< Save the floating-point state around the ISR. */
+  PKSERVICE_ROUTINE FallBackServiceRoutine;        /**< Line-based ISR used if the device has no messages, or NULL. */
+} IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS;
+/** @brief Pointer to IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS. */
+typedef IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS *PIO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS;
+
+/**
+ * @brief The parameter block of IoConnectInterruptEx: `Version` selects the member of the
+ * anonymous union. On return `Version` tells which kind of connection was made (see the
+ * CONNECT_XXX values); keep it for the disconnect.
+ */
+typedef struct _IO_CONNECT_INTERRUPT_PARAMETERS {
+  ULONG Version; /**< A CONNECT_XXX value; rewritten on return. */
+  /** @brief The version-specific parameters (an anonymous union: `__extension__` for C99). */
+  __extension__ union {
+    IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS FullySpecified; /**< CONNECT_FULLY_SPECIFIED(_GROUP). */
+    IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS LineBased;           /**< CONNECT_LINE_BASED. */
+    IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS MessageBased;     /**< CONNECT_MESSAGE_BASED(_PASSIVE). */
+  };
+} IO_CONNECT_INTERRUPT_PARAMETERS;
+/** @brief Pointer to IO_CONNECT_INTERRUPT_PARAMETERS. */
+typedef IO_CONNECT_INTERRUPT_PARAMETERS *PIO_CONNECT_INTERRUPT_PARAMETERS;
+
+/** @brief The parameter block of IoDisconnectInterruptEx. */
+typedef struct _IO_DISCONNECT_INTERRUPT_PARAMETERS {
+  ULONG Version; /**< The Version IoConnectInterruptEx returned. */
+  /** @brief The context IoConnectInterruptEx stored. */
+  union {
+    PVOID Generic;                                   /**< As a PVOID. */
+    PKINTERRUPT InterruptObject;                     /**< Line-based or fully specified: the interrupt object. */
+    PIO_INTERRUPT_MESSAGE_INFO InterruptMessageTable; /**< Message-based: the message table. */
+  } ConnectionContext;
+} IO_DISCONNECT_INTERRUPT_PARAMETERS;
+/** @brief Pointer to IO_DISCONNECT_INTERRUPT_PARAMETERS. */
+typedef IO_DISCONNECT_INTERRUPT_PARAMETERS *PIO_DISCONNECT_INTERRUPT_PARAMETERS;
+
+/** @brief The parameter block of IoReportInterruptActive and IoReportInterruptInactive (Windows 8 and later). */
+typedef struct _IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS {
+  ULONG Version; /**< The Version IoConnectInterruptEx returned. */
+  /** @brief The context IoConnectInterruptEx stored. */
+  union {
+    PVOID Generic;                                   /**< As a PVOID. */
+    PKINTERRUPT InterruptObject;                     /**< Line-based or fully specified: the interrupt object. */
+    PIO_INTERRUPT_MESSAGE_INFO InterruptMessageTable; /**< Message-based: the message table. */
+  } ConnectionContext;
+} IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS;
+/** @brief Pointer to IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS. */
+typedef IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS *PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS;
+/** @} */
+
 /** @name IRQL routines */
 /** @{ */
 /** @brief Returns the IRQL of the current processor (or of the calling thread if it is not one). */
@@ -312,6 +875,42 @@ BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE Sync
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt);
 /** @brief Releases the interrupt lock and lowers to OldIrql. */
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql);
+/** @} */
+
+/** @name Device registers */
+/** @{ */
+/**
+ * @brief Maps `NumberOfBytes` of device memory at `PhysicalAddress` (from the translated
+ * CmResourceTypeMemory descriptor) and returns the address to access it through the register
+ * routines, or NULL if the range is not inside one device's register block or is empty.
+ */
+PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE CacheType);
+/**
+ * @brief MmMapIoSpace with page protection: PAGE_READWRITE or PAGE_READONLY, optionally with
+ * PAGE_NOCACHE or PAGE_WRITECOMBINE; NULL for any other protection.
+ */
+PVOID MmMapIoSpaceEx(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, ULONG Protect);
+/**
+ * @brief Releases a mapping. Bug check 0x50 unless BaseAddress and NumberOfBytes are exactly a
+ * live mapping; any later access through it is bug check 0x50 too.
+ */
+VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes);
+/** @brief Reads an 8-bit register through a mapping (anything else: a plain volatile read). */
+UCHAR READ_REGISTER_UCHAR(volatile UCHAR *Register);
+/** @brief Reads a 16-bit register through a mapping. */
+USHORT READ_REGISTER_USHORT(volatile USHORT *Register);
+/** @brief Reads a 32-bit register through a mapping. */
+ULONG READ_REGISTER_ULONG(volatile ULONG *Register);
+/** @brief Reads a 64-bit register through a mapping. */
+ULONG64 READ_REGISTER_ULONG64(volatile ULONG64 *Register);
+/** @brief Writes an 8-bit register through a mapping (anything else: a plain volatile write). */
+VOID WRITE_REGISTER_UCHAR(volatile UCHAR *Register, UCHAR Value);
+/** @brief Writes a 16-bit register through a mapping. */
+VOID WRITE_REGISTER_USHORT(volatile USHORT *Register, USHORT Value);
+/** @brief Writes a 32-bit register through a mapping. */
+VOID WRITE_REGISTER_ULONG(volatile ULONG *Register, ULONG Value);
+/** @brief Writes a 64-bit register through a mapping. */
+VOID WRITE_REGISTER_ULONG64(volatile ULONG64 *Register, ULONG64 Value);
 /** @} */
 
 /** @name Bug checks */

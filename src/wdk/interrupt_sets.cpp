@@ -1,0 +1,89 @@
+#include "wdk/interrupt_sets.hpp"
+
+#include <fmt/format.h>
+
+#include "core/interrupt_controller.hpp"
+#include "core/machine.hpp"
+#include "wdk/interrupt_handles.hpp"
+#include "wdk/kernel_call.hpp"
+
+namespace irqsim::wdk {
+
+bool call_service_routine(core::InterruptObject& object) {
+  const auto routine = reinterpret_cast<PKSERVICE_ROUTINE>(const_cast<void*>(object.routine));
+  return routine(to_handle(&object), object.context) != FALSE;
+}
+
+bool call_message_service_routine(core::InterruptObject& object) {
+  const auto routine = reinterpret_cast<PKMESSAGE_SERVICE_ROUTINE>(const_cast<void*>(object.routine));
+  return routine(to_handle(&object), object.context, object.message) != FALSE;
+}
+
+namespace {
+
+void disconnect_connected(core::Machine& machine, core::ExecutionContext& context, core::InterruptObject* object) {
+  while (object != nullptr) {
+    core::InterruptObject* next = object->next_in_set;
+    machine.controller().disconnect(context, *object);
+    machine.interrupt_objects().retire(*object);
+    object = next;
+  }
+}
+
+}  // namespace
+
+NTSTATUS connect_set(core::Machine& machine, std::span<const ObjectRequest> requests, bool one_lock,
+                     core::InterruptObject** first) {
+  *first = nullptr;
+  core::InterruptObject* last = nullptr;
+  for (const ObjectRequest& request : requests) {
+    core::InterruptObject* object = machine.interrupt_objects().allocate();
+    NTSTATUS status = STATUS_SUCCESS;
+    if (object == nullptr) {
+      status = STATUS_INSUFFICIENT_RESOURCES;
+    } else {
+      object->vector = request.vector;
+      object->irql = request.irql;
+      object->synchronize_irql = request.synchronize_irql;
+      object->mode = request.mode;
+      object->shareable = request.shareable;
+      object->group = request.group;
+      object->affinity = request.affinity;
+      object->message = request.message;
+      object->next_in_set = nullptr;
+      object->builtin_lock = 0;
+      object->lock = request.lock != nullptr            ? request.lock
+                     : one_lock && *first != nullptr ? (*first)->lock
+                                                     : &object->builtin_lock;
+      object->service = request.service;
+      object->routine = request.routine;
+      object->context = request.context;
+      if (machine.controller().connect(*object) != core::InterruptController::ConnectResult::Connected) {
+        machine.interrupt_objects().give_back(*object);
+        status = STATUS_INVALID_PARAMETER;
+      }
+    }
+    if (status != STATUS_SUCCESS) {
+      disconnect_connected(machine, core::current_context(), *first);
+      *first = nullptr;
+      return status;
+    }
+    (last != nullptr ? last->next_in_set : *first) = object;
+    last = object;
+  }
+  return STATUS_SUCCESS;
+}
+
+void disconnect_set(core::ExecutionContext& context, core::InterruptObject& first, std::string_view api) {
+  core::Machine& machine = context.machine();
+  for (core::InterruptObject* object = &first; object != nullptr; object = object->next_in_set) {
+    if (!machine.interrupt_objects().begin_disconnect(*object)) {
+      bug_check(context, bugcheck::kPageFaultInFreedSpecialPool, {address(&first), 0, 0, 0},
+                fmt::format("{} was passed interrupt object {:#x}, which another call is already disconnecting.", api,
+                            address(&first)));
+    }
+  }
+  disconnect_connected(machine, context, &first);
+}
+
+}  // namespace irqsim::wdk
