@@ -47,6 +47,10 @@ inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;
 /// @brief 0xF2: a level-triggered line stayed asserted through too many deliveries.
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
 
+/// @brief 0x13B: the interrupt spin lock of a passive-level interrupt was acquired (P1 = 1,
+/// P2 = the interrupt object); such an interrupt has no spin lock.
+inline constexpr std::uint32_t kPassiveInterruptError = 0x13B;
+
 /// @brief 0xC4 / 0x30: KeRaiseIrql to a level below the current one (or above HIGH_LEVEL).
 inline constexpr std::uint64_t kVerifierRaiseToLowerIrql = 0x30;
 /// @brief 0xC4 / 0x31: KeLowerIrql to a level above the current one.

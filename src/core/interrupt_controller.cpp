@@ -14,8 +14,8 @@ namespace irqsim::core {
 
 namespace {
 constexpr std::uint16_t irql_bit(Irql level) { return static_cast<std::uint16_t>(1u << level); }
-constexpr std::uint16_t bits_above(Irql level) {
-  return static_cast<std::uint16_t>(~((2u << level) - 1u));
+constexpr std::uint16_t bits_above(int level) {
+  return level < 0 ? std::uint16_t{0xFFFF} : static_cast<std::uint16_t>(~((2u << level) - 1u));
 }
 }  // namespace
 
@@ -196,7 +196,10 @@ std::optional<unsigned> InterruptController::pick_processor(const Vector& v) {
     const unsigned candidate = (first + step) % processor_count_;
     if (!v.processors.test(candidate)) continue;
     Processor& processor = machine_.processor(candidate);
-    if (processor.stopping() || processor.context().published_irql() >= v.irql) continue;
+    // A passive-level interrupt waits for the processor's idle loop whatever its IRQL.
+    if (processor.stopping() || (v.irql != irql::kPassive && processor.context().published_irql() >= v.irql)) {
+      continue;
+    }
     next_round_robin_ = (candidate + 1) % processor_count_;
     return candidate;
   }
@@ -251,19 +254,19 @@ void InterruptController::update_outstanding(Vector& v) {
 
 // ---- processor side ---------------------------------------------------------------------
 
-bool InterruptController::may_have_work_above(unsigned processor, Irql irql) const noexcept {
-  const std::uint16_t above = bits_above(irql);
+bool InterruptController::may_have_work_above(unsigned processor, int level) const noexcept {
+  const std::uint16_t above = bits_above(level);
   return (apics_[processor]->pending_irqls.load(std::memory_order_seq_cst) & above) != 0 ||
          (unrouted_irqls_.load(std::memory_order_seq_cst) & above) != 0;
 }
 
-std::optional<Acceptance> InterruptController::accept(unsigned processor, Irql current) {
+std::optional<Acceptance> InterruptController::accept(unsigned processor, int level) {
   std::lock_guard lock(mutex_);
   LocalApic& apic = *apics_[processor];
   // Highest IRQL wins; within one IRQL the higher vector, as a local APIC prioritises.
   auto better = [&](std::uint32_t candidate, std::optional<std::uint32_t> best) {
     const Vector& c = vectors_[candidate];
-    if (c.irql <= current) return false;
+    if (int{c.irql} <= level) return false;
     if (!best) return true;
     const Vector& b = vectors_[*best];
     return c.irql > b.irql || (c.irql == b.irql && candidate > *best);

@@ -70,9 +70,13 @@ class InterruptController {
   // Returns once no processor can still be running the object's service routine.
   void disconnect(ExecutionContext& caller, InterruptObject& object);
 
-  // Processor side. The first is a lock-free hint checked at every preemption point.
-  [[nodiscard]] bool may_have_work_above(unsigned processor, Irql irql) const noexcept;
-  std::optional<Acceptance> accept(unsigned processor, Irql current);
+  // Processor side: what a processor running at `level` may take, where kIdle (below
+  // PASSIVE_LEVEL) also takes passive-level interrupts, which run only from an idle loop as
+  // Windows runs them on a worker thread. The first is a lock-free hint checked at every
+  // preemption point.
+  static constexpr int kIdle = -1;
+  [[nodiscard]] bool may_have_work_above(unsigned processor, int level) const noexcept;
+  std::optional<Acceptance> accept(unsigned processor, int level);
   // Returns what is wrong when the vector is storming: a level line still asserted after
   // storm_threshold consecutive unclaimed deliveries, or after kClaimedStormFactor times as many
   // deliveries whether claimed or not.

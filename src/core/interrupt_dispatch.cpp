@@ -115,13 +115,15 @@ DeliveryOutcome run_service_routines(ExecutionContext& context, const Acceptance
 
 }  // namespace
 
-void take_pending_interrupts(ExecutionContext& context) {
+namespace {
+
+void take_interrupts_above(ExecutionContext& context, int level_of_code) {
   Processor* processor = context.processor();
   if (processor == nullptr) return;
   InterruptController& controller = context.machine().controller();
-  while (controller.may_have_work_above(processor->index(), context.irql())) {
+  while (controller.may_have_work_above(processor->index(), level_of_code)) {
     context.check_still_running();
-    auto accepted = controller.accept(processor->index(), context.irql());
+    auto accepted = controller.accept(processor->index(), level_of_code);
     if (!accepted) return;
     // The hardware raises the processor to the vector's IRQL when it takes the interrupt and
     // the end-of-interrupt path restores the interrupted IRQL.
@@ -136,6 +138,14 @@ void take_pending_interrupts(ExecutionContext& context) {
       report_storm(context, *accepted, *storm);
     }
   }
+}
+
+}  // namespace
+
+void take_pending_interrupts(ExecutionContext& context) { take_interrupts_above(context, context.irql()); }
+
+void take_pending_interrupts_when_idle(ExecutionContext& context) {
+  take_interrupts_above(context, InterruptController::kIdle);
 }
 
 }  // namespace irqsim::core

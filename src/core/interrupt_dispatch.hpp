@@ -10,5 +10,7 @@ class ExecutionContext;
 // Takes every interrupt pending for the context's processor above its current IRQL (nested
 // ones included). Does nothing for a thread that is not a processor.
 void take_pending_interrupts(ExecutionContext& context);
+// The same from a processor's idle loop, where passive-level interrupts are taken too.
+void take_pending_interrupts_when_idle(ExecutionContext& context);
 
 }  // namespace irqsim::core

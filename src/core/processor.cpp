@@ -60,7 +60,7 @@ void Processor::serve() {
   while (!stopping()) {
     const std::uint32_t seen = doorbell_.read();
     context_.check_still_running();
-    take_pending_interrupts(context_);
+    take_pending_interrupts_when_idle(context_);
     if (auto item = next_work()) {
       run(*item);
       continue;

@@ -33,6 +33,16 @@ void leave_critical_section(core::ExecutionContext& context, core::InterruptObje
   wdk::lower_irql(context, previous, api);
 }
 
+// A passive-level interrupt synchronizes through an event, not a spin lock (KeSynchronizeExecution
+// handles both); its spin-lock routines are documented to bug-check.
+void require_spin_lock(core::ExecutionContext& context, const core::InterruptObject& object, std::string_view api) {
+  if (object.synchronize_irql != PASSIVE_LEVEL) return;
+  wdk::bug_check(context, bugcheck::kPassiveInterruptError, {1, wdk::address(&object), 0, 0},
+                 fmt::format("{} was called on passive-level interrupt {:#x}, which has no spin lock; use "
+                             "KeSynchronizeExecution.",
+                             api, wdk::address(&object)));
+}
+
 }  // namespace
 
 extern "C" {
@@ -56,13 +66,17 @@ BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE Sync
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt) {
   constexpr std::string_view api = "KeAcquireInterruptSpinLock";
   auto& context = wdk::enter();
-  return enter_critical_section(context, wdk::resolve(context, Interrupt, api), api);
+  core::InterruptObject& object = wdk::resolve(context, Interrupt, api);
+  require_spin_lock(context, object, api);
+  return enter_critical_section(context, object, api);
 }
 
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql) {
   constexpr std::string_view api = "KeReleaseInterruptSpinLock";
   auto& context = wdk::enter();
-  leave_critical_section(context, wdk::resolve(context, Interrupt, api), OldIrql, api);
+  core::InterruptObject& object = wdk::resolve(context, Interrupt, api);
+  require_spin_lock(context, object, api);
+  leave_critical_section(context, object, OldIrql, api);
 }
 
 }  // extern "C"

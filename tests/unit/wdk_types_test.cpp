@@ -241,8 +241,7 @@ TEST(WdkTypes, ConstantsHaveTheirWdkValues) {
   WDK_CONSTANTS(WDK_RUNTIME_CONSTANT_CHECK)
 }
 
-// DEVICE_OBJECT's layout is irqsim's own; only the documented order of the members, and room
-// for the KDPC that IoInitializeDpcRequest will use, are promised.
+// DEVICE_OBJECT's layout is irqsim's own; only the documented order of the members is promised.
 TEST(WdkTypes, DeviceObjectKeepsTheDocumentedMemberOrder) {
   const std::vector<std::size_t> offsets = {
       offsetof(DEVICE_OBJECT, Type),         offsetof(DEVICE_OBJECT, Size),
@@ -251,13 +250,11 @@ TEST(WdkTypes, DeviceObjectKeepsTheDocumentedMemberOrder) {
       offsetof(DEVICE_OBJECT, Flags),        offsetof(DEVICE_OBJECT, Characteristics),
       offsetof(DEVICE_OBJECT, DeviceExtension), offsetof(DEVICE_OBJECT, DeviceType),
       offsetof(DEVICE_OBJECT, StackSize),    offsetof(DEVICE_OBJECT, AlignmentRequirement),
-      offsetof(DEVICE_OBJECT, DpcReserved),  offsetof(DEVICE_OBJECT, SectorSize),
+      offsetof(DEVICE_OBJECT, SectorSize),
       offsetof(DEVICE_OBJECT, DeviceObjectExtension)};
   for (std::size_t i = 1; i < offsets.size(); ++i) {
     EXPECT_LT(offsets[i - 1], offsets[i]) << "member " << i;
   }
-  EXPECT_GE(sizeof(DEVICE_OBJECT{}.DpcReserved), 64U);  // an x64 KDPC
-  EXPECT_EQ(offsetof(DEVICE_OBJECT, DpcReserved) % 8, 0U);
 }
 
 TEST(WdkTypes, ConnectParameterUnionMembersShareTheirCommonPrefix) {

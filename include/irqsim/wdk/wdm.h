@@ -292,12 +292,6 @@ typedef struct _DEVICE_OBJECT {
   ULONG DeviceType;                     /**< `FILE_DEVICE_XXX` device type. */
   CCHAR StackSize;                      /**< Minimum number of IRP stack locations. */
   ULONG AlignmentRequirement;           /**< `FILE_XXX_ALIGNMENT` for data transfers. */
-  /**
-   * @brief Reserved: space for the embedded `KDPC Dpc` that IoInitializeDpcRequest and
-   * IoRequestDpc use. It becomes the `Dpc` member when irqsim implements DPCs; until then
-   * drivers must not touch it.
-   */
-  ULONG_PTR DpcReserved[8];
   USHORT SectorSize;                    /**< Volume sector size, 0 if not a volume. */
   PVOID DeviceObjectExtension;          /**< Opaque, for the system (irqsim); drivers must not touch it. */
 } DEVICE_OBJECT;
@@ -875,6 +869,40 @@ BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE Sync
 KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt);
 /** @brief Releases the interrupt lock and lowers to OldIrql. */
 VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql);
+/** @} */
+
+/** @name Interrupt connection by device (IoConnectInterruptEx) */
+/** @{ */
+/**
+ * @brief Connects an ISR to a device's interrupts, found from its PDO, in the way
+ * `Parameters->Version` says. PASSIVE_LEVEL only (bug check 0xC4/0x0002000B otherwise).
+ *
+ * - CONNECT_FULLY_SPECIFIED(_GROUP): one interrupt from a translated resource. Irql ==
+ *   SynchronizeIrql == PASSIVE_LEVEL gives a passive-level ISR (SpinLock must be NULL).
+ * - CONNECT_LINE_BASED: one ISR for all of the device's line interrupts, at the highest of
+ *   their IRQLs and SynchronizeIrql, under one lock.
+ * - CONNECT_MESSAGE_BASED(_PASSIVE): the message ISR for every message, with an
+ *   IO_INTERRUPT_MESSAGE_INFO table; a device without messages gets FallBackServiceRoutine
+ *   connected line-based instead, and Version becomes CONNECT_LINE_BASED.
+ *
+ * @retval STATUS_SUCCESS connected; an ISR may run before this returns.
+ * @retval STATUS_INVALID_PARAMETER_1 unknown Version; Version is set to CONNECT_CURRENT_VERSION.
+ * @retval STATUS_INVALID_PARAMETER NULL Parameters, output pointer, routine or PDO, a PDO of no
+ *         device, a SpinLock with a passive-level ISR, bad IRQLs or mode, or a conflict with
+ *         the interrupts already connected.
+ * @retval STATUS_INVALID_PARAMETER_10 FullySpecified.ProcessorEnableMask has no existing processor.
+ * @retval STATUS_NOT_FOUND the device has no interrupts (no messages and no fallback, for
+ *         message-based), or FullySpecified.Vector is not one of the device's.
+ * @retval STATUS_INVALID_DEVICE_REQUEST CONNECT_LINE_BASED on a device granted several messages.
+ * @retval STATUS_INSUFFICIENT_RESOURCES no interrupt object left.
+ */
+NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters);
+/**
+ * @brief Disconnects what IoConnectInterruptEx connected; Version must be the one it returned
+ * and ConnectionContext the object or message table it stored (bug check 0x50 otherwise, 0xCC
+ * for one already disconnected). PASSIVE_LEVEL only (bug check 0xC4/0x0002000D).
+ */
+VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters);
 /** @} */
 
 /** @name Device registers */
