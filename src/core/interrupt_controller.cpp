@@ -120,6 +120,7 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
     Vector& v = at(object.vector);
     auto chain = std::make_shared<Chain>();
     ProcessorSet processors;
+    if (!object.active.exchange(true)) --v.inactive_objects;
     for (InterruptObject* other : *v.chain) {
       if (other == &object) continue;
       chain->push_back(other);
@@ -156,10 +157,22 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
   }
 }
 
+void InterruptController::set_active(InterruptObject& object, bool active) {
+  std::lock_guard lock(mutex_);
+  if (object.active.exchange(active) == active) return;
+  Vector& v = at(object.vector);
+  if (active) {
+    --v.inactive_objects;
+  } else {
+    ++v.inactive_objects;
+  }
+  reevaluate(object.vector);
+}
+
 // ---- routing ----------------------------------------------------------------------------
 
 bool InterruptController::wants_delivery(const Vector& v) const noexcept {
-  if (!connected(v) || v.masked) return false;
+  if (!connected(v) || v.masked || v.inactive_objects == v.chain->size()) return false;
   const bool level_pending = v.mode == TriggerMode::Level && v.line && v.in_service == 0;
   return v.latched || level_pending;
 }

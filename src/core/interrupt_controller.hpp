@@ -69,6 +69,9 @@ class InterruptController {
   ConnectResult connect(InterruptObject& object);
   // Returns once no processor can still be running the object's service routine.
   void disconnect(ExecutionContext& caller, InterruptObject& object);
+  // A soft disconnect or reconnect: an inactive object's service routine is not called, and
+  // a vector whose objects are all inactive stays pending without being delivered.
+  void set_active(InterruptObject& object, bool active);
 
   // Processor side: what a processor running at `level` may take, where kIdle (below
   // PASSIVE_LEVEL) also takes passive-level interrupts, which run only from an idle loop as
@@ -90,6 +93,7 @@ class InterruptController {
     bool shareable = false;
     ProcessorSet processors;
     std::shared_ptr<const Chain> chain;
+    unsigned inactive_objects = 0;
     // Line and delivery state.
     bool masked = false;
     bool line = false;

@@ -78,7 +78,7 @@ std::pair<bool, bool> one_pass(ExecutionContext& context, const Chain& chain, bo
   bool claimed = false;
   bool called = false;
   for (InterruptObject* object : chain) {
-    if (!runs_here(*object, processor)) continue;
+    if (!runs_here(*object, processor) || !object->active.load(std::memory_order_acquire)) continue;
     called = true;
     claimed |= call_service_routine(context, *object);
     if (claimed && stop_at_claim) break;

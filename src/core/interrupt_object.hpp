@@ -40,6 +40,8 @@ struct InterruptObject {
   std::uint32_t message = 0;
   // The next object connected by the same call (one per line or message), or nullptr.
   InterruptObject* next_in_set = nullptr;
+  // Reported inactive (a soft disconnect): connected, but its service routine is not called.
+  std::atomic<bool> active{true};
 
   // The lock the service routine runs under: a caller-supplied one or builtin_lock.
   std::uintptr_t* lock = nullptr;

@@ -9,6 +9,7 @@
 #include "core/device.hpp"
 #include "core/interrupt_controller.hpp"
 #include "core/machine.hpp"
+#include "wdk/connection_contexts.hpp"
 #include "wdk/interrupt_handles.hpp"
 #include "wdk/interrupt_sets.hpp"
 #include "wdk/kernel_call.hpp"
@@ -160,33 +161,6 @@ NTSTATUS connect_message_based(core::ExecutionContext& context, IO_CONNECT_INTER
   return STATUS_SUCCESS;
 }
 
-core::InterruptObject& message_set(core::ExecutionContext& context, const IO_DISCONNECT_INTERRUPT_PARAMETERS& p,
-                                   std::string_view api) {
-  const void* table = p.ConnectionContext.InterruptMessageTable;
-  core::InterruptObject* first = nullptr;
-  switch (context.machine().extension<wdk::MessageTables>().take(table, &first)) {
-    case wdk::MessageTables::Lookup::Connected:
-      return *first;
-    case wdk::MessageTables::Lookup::Disconnected:
-      wdk::bug_check(context, bugcheck::kPageFaultInFreedSpecialPool, {wdk::address(table), 0, 0, 0},
-                     fmt::format("{} was passed message table {:#x}, which was already disconnected.", api,
-                                 wdk::address(table)));
-    case wdk::MessageTables::Lookup::Unknown:
-      break;
-  }
-  core::InterruptObject* object = nullptr;
-  const bool is_object = context.machine().interrupt_objects().find(table, &object) !=
-                         core::InterruptObjectPool::Lookup::Unknown;
-  wdk::bug_check(context, bugcheck::kPageFaultInNonpagedArea, {wdk::address(table), 0, 0, 0},
-                 is_object ? fmt::format("{} was given Version {} with interrupt object {:#x}; a message-based "
-                                         "connection that fell back to its line ISR returns CONNECT_LINE_BASED, and "
-                                         "disconnecting needs the Version connect returned.",
-                                         api, p.Version, wdk::address(table))
-                           : fmt::format("{} was given Version {} with {:#x}, which is not a message table "
-                                         "IoConnectInterruptEx returned.",
-                                         api, p.Version, wdk::address(table)));
-}
-
 }  // namespace
 
 extern "C" {
@@ -221,22 +195,8 @@ VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
   auto& context = wdk::enter();
   wdk::require_irql_at_most(context, PASSIVE_LEVEL, bugcheck::kRuleIrqlIoPassive4, api);
   wdk::require_pointer(context, Parameters, api, "Parameters");
-  switch (Parameters->Version) {
-    case CONNECT_FULLY_SPECIFIED:
-    case CONNECT_FULLY_SPECIFIED_GROUP:
-    case CONNECT_LINE_BASED:
-      wdk::disconnect_set(context, wdk::resolve(context, Parameters->ConnectionContext.InterruptObject, api), api);
-      return;
-    case CONNECT_MESSAGE_BASED:
-    case CONNECT_MESSAGE_BASED_PASSIVE:
-      wdk::disconnect_set(context, message_set(context, *Parameters, api), api);
-      return;
-    default:
-      wdk::bug_check(context, bugcheck::kPageFaultInNonpagedArea,
-                     {wdk::address(Parameters->ConnectionContext.Generic), 0, 0, 0},
-                     fmt::format("{} was given Version {}, which no IoConnectInterruptEx call returns.", api,
-                                 Parameters->Version));
-  }
+  wdk::disconnect_set(
+      context, wdk::connected_set(context, Parameters->Version, Parameters->ConnectionContext.Generic, api, true), api);
 }
 
 }  // extern "C"

@@ -51,6 +51,7 @@ NTSTATUS connect_set(core::Machine& machine, std::span<const ObjectRequest> requ
       object->affinity = request.affinity;
       object->message = request.message;
       object->next_in_set = nullptr;
+      object->active.store(true);
       object->builtin_lock = 0;
       object->lock = request.lock != nullptr            ? request.lock
                      : one_lock && *first != nullptr ? (*first)->lock

@@ -13,12 +13,20 @@ PIO_INTERRUPT_MESSAGE_INFO MessageTables::make(std::size_t count, core::Interrup
   return table;
 }
 
+MessageTables::Lookup MessageTables::find(const void* table, core::InterruptObject** first) {
+  return locate(table, first, false);
+}
+
 MessageTables::Lookup MessageTables::take(const void* table, core::InterruptObject** first) {
+  return locate(table, first, true);
+}
+
+MessageTables::Lookup MessageTables::locate(const void* table, core::InterruptObject** first, bool disconnect) {
   std::lock_guard lock(mutex_);
   auto found = tables_.find(table);
   if (found == tables_.end()) return Lookup::Unknown;
   if (found->second.disconnected) return Lookup::Disconnected;
-  found->second.disconnected = true;
+  found->second.disconnected = disconnect;
   *first = found->second.first;
   return Lookup::Connected;
 }

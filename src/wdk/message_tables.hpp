@@ -26,10 +26,14 @@ class MessageTables {
   // A zeroed table with room for `count` entries, owned here.
   PIO_INTERRUPT_MESSAGE_INFO make(std::size_t count, core::InterruptObject& first);
   enum class Lookup : std::uint8_t { Connected, Disconnected, Unknown };
-  // Marks a connected table disconnected and gives its set's first object.
+  // The first object of a connected table's set.
+  Lookup find(const void* table, core::InterruptObject** first);
+  // The same, and the table counts as disconnected from now on.
   Lookup take(const void* table, core::InterruptObject** first);
 
  private:
+  Lookup locate(const void* table, core::InterruptObject** first, bool disconnect);
+
   struct Table {
     std::unique_ptr<std::byte[]> bytes;
     core::InterruptObject* first;

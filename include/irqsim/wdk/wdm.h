@@ -903,6 +903,24 @@ NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters);
  * for one already disconnected). PASSIVE_LEVEL only (bug check 0xC4/0x0002000D).
  */
 VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters);
+/**
+ * @brief Reports a connection active again after IoReportInterruptInactive: its ISRs are
+ * called again and a pending interrupt is delivered. Repeating it has no effect. Parameters as
+ * for IoDisconnectInterruptEx (the same bug checks for a context that does not fit its
+ * Version). Callable at IRQL <= DISPATCH_LEVEL (not checked).
+ */
+VOID IoReportInterruptActive(PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS Parameters);
+/**
+ * @brief A soft disconnect that keeps the registration: the connection's ISRs are not called,
+ * and an interrupt with no active ISR stays pending. Repeating it has no effect.
+ */
+VOID IoReportInterruptInactive(PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS Parameters);
+/**
+ * @brief The processor group and mask an interrupt object is connected on. Any IRQL.
+ * @retval STATUS_INVALID_PARAMETER InterruptObject is not a connected interrupt object, or
+ *         GroupAffinity is NULL.
+ */
+NTSTATUS IoGetAffinityInterrupt(PKINTERRUPT InterruptObject, PGROUP_AFFINITY GroupAffinity);
 /** @} */
 
 /** @name Device registers */
