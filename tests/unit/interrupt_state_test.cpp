@@ -2,6 +2,7 @@
 
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
+#include <iointex.h>
 #include <wdm.h>
 
 #include <gmock/gmock.h>
@@ -82,6 +83,22 @@ TEST(IoGetAffinityInterrupt, GivesTheGroupAndMaskTheObjectIsConnectedOn) {
   EXPECT_EQ(affinity.Mask, 0b1010u);
   EXPECT_EQ(affinity.Group, 0);
   EXPECT_EQ(affinity.Reserved[0], 0);
+}
+
+TEST(Wdmlib, LibraryNamesBehaveAsTheRoutinesTheyStandFor) {
+  Connected c;
+  GROUP_AFFINITY affinity{};
+  EXPECT_EQ(WdmlibIoGetAffinityInterrupt(c.object, &affinity), STATUS_SUCCESS);
+  EXPECT_EQ(affinity.Mask, 0b1010u);
+  IO_CONNECT_INTERRUPT_PARAMETERS bad{};
+  bad.Version = 42;
+  EXPECT_EQ(WdmlibIoConnectInterruptEx(&bad), STATUS_INVALID_PARAMETER_1);
+  EXPECT_EQ(bad.Version, static_cast<ULONG>(CONNECT_CURRENT_VERSION));
+  IO_DISCONNECT_INTERRUPT_PARAMETERS disconnect{};
+  disconnect.Version = CONNECT_FULLY_SPECIFIED;
+  disconnect.ConnectionContext.InterruptObject = c.object;
+  WdmlibIoDisconnectInterruptEx(&disconnect);
+  EXPECT_EQ(WdmlibIoGetAffinityInterrupt(c.object, &affinity), STATUS_INVALID_PARAMETER);
 }
 
 TEST(IoGetAffinityInterrupt, SomethingThatIsNoConnectedInterruptObjectIsAnInvalidParameter) {
