@@ -40,6 +40,9 @@ struct InterruptObject {
   std::uint32_t message = 0;
   // The next object connected by the same call (one per line or message), or nullptr.
   InterruptObject* next_in_set = nullptr;
+  // What that call gave the driver for the whole set (its first object, or a table of them):
+  // the only handle that may disconnect the set.
+  const void* set_handle = nullptr;
   // Reported inactive (a soft disconnect): connected, but its service routine is not called.
   std::atomic<bool> active{true};
 

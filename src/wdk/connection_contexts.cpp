@@ -4,6 +4,7 @@
 
 #include "core/machine.hpp"
 #include "wdk/interrupt_handles.hpp"
+#include "wdk/interrupt_sets.hpp"
 #include "wdk/kernel_call.hpp"
 #include "wdk/message_tables.hpp"
 
@@ -45,7 +46,7 @@ core::InterruptObject& connected_set(core::ExecutionContext& context, ULONG vers
     case CONNECT_FULLY_SPECIFIED:
     case CONNECT_FULLY_SPECIFIED_GROUP:
     case CONNECT_LINE_BASED:
-      return resolve(context, static_cast<PKINTERRUPT>(connection_context), api);
+      return set_of(context, static_cast<PKINTERRUPT>(connection_context), api);
     case CONNECT_MESSAGE_BASED:
     case CONNECT_MESSAGE_BASED_PASSIVE:
       return message_set(context, version, connection_context, api, disconnecting);

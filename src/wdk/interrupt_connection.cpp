@@ -50,7 +50,7 @@ VOID IoDisconnectInterrupt(PKINTERRUPT InterruptObject) {
   constexpr std::string_view api = "IoDisconnectInterrupt";
   auto& context = wdk::enter();
   wdk::require_irql_at_most(context, PASSIVE_LEVEL, bugcheck::kRuleIrqlIoPassive4, api);
-  wdk::disconnect_set(context, wdk::resolve(context, InterruptObject, api), api);
+  wdk::disconnect_set(context, wdk::set_of(context, InterruptObject, api), api);
 }
 
 }  // extern "C"

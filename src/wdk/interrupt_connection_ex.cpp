@@ -143,6 +143,7 @@ NTSTATUS connect_message_based(core::ExecutionContext& context, IO_CONNECT_INTER
   if (!NT_SUCCESS(status)) return status;
 
   PIO_INTERRUPT_MESSAGE_INFO table = context.machine().extension<wdk::MessageTables>().make(messages.size(), *first);
+  wdk::hand_out(*first, table);
   table->UnifiedIrql = unified;
   table->MessageCount = static_cast<ULONG>(messages.size());
   core::InterruptObject* object = first;

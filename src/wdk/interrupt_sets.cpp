@@ -72,7 +72,25 @@ NTSTATUS connect_set(core::Machine& machine, std::span<const ObjectRequest> requ
     (last != nullptr ? last->next_in_set : *first) = object;
     last = object;
   }
+  hand_out(**first, *first);
   return STATUS_SUCCESS;
+}
+
+void hand_out(core::InterruptObject& first, const void* handle) {
+  for (core::InterruptObject* object = &first; object != nullptr; object = object->next_in_set) {
+    object->set_handle = handle;
+  }
+}
+
+core::InterruptObject& set_of(core::ExecutionContext& context, PKINTERRUPT handle, std::string_view api) {
+  core::InterruptObject& object = resolve(context, handle, api);
+  if (object.set_handle != &object) {
+    bug_check(context, bugcheck::kPageFaultInNonpagedArea, {address(handle), 0, 0, 0},
+              fmt::format("{} was passed interrupt object {:#x}, one of a set connected by one call; only what the "
+                          "connect returned ({:#x}) stands for the set.",
+                          api, address(handle), address(object.set_handle)));
+  }
+  return object;
 }
 
 void disconnect_set(core::ExecutionContext& context, core::InterruptObject& first, std::string_view api) {

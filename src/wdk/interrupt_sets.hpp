@@ -50,6 +50,13 @@ bool call_message_service_routine(core::InterruptObject& object);  // KMESSAGE_S
 NTSTATUS connect_set(core::Machine& machine, std::span<const ObjectRequest> requests, bool one_lock,
                      core::InterruptObject** first);
 
+// Records `handle` (the first object, or a message table) as what the driver got for the set.
+void hand_out(core::InterruptObject& first, const void* handle);
+
+// The set an interrupt-object handle from a connect call stands for: bug check 0x50 for one
+// of the other objects of a set (a message's object, a second line's), 0x50 / 0xCC as resolve().
+core::InterruptObject& set_of(core::ExecutionContext& context, PKINTERRUPT handle, std::string_view api);
+
 // Disconnects the set that `first` starts; when it returns none of its routines is running
 // anywhere or will run again. Bug check 0xCC if another call is already disconnecting it.
 void disconnect_set(core::ExecutionContext& context, core::InterruptObject& first, std::string_view api);
