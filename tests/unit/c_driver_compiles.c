@@ -3,7 +3,7 @@
  * for device resources and IoConnectInterruptEx the way a WDM driver's start-device code does:
  * it walks the translated CM_RESOURCE_LIST, remembers its register range, and fills an
  * IO_CONNECT_INTERRUPT_PARAMETERS block (fully specified for a line-based interrupt, message
- * based for MSI). It calls no routine irqsim does not implement yet; wdk_types_test.cpp drives it.
+ * based for MSI). wdk_types_test.cpp drives it.
  */
 #include <wdm.h>
 #include <ntddk.h>
@@ -11,19 +11,7 @@
 
 #include <stddef.h>
 
-/* The test's view of this driver (wdk_types_test.cpp declares the same prototypes). */
-int c_driver_find_interrupt(const CM_RESOURCE_LIST *Resources);
-size_t c_driver_extension_size(void);
-NTSTATUS c_driver_prepare_connect(PDEVICE_OBJECT DeviceObject, PDEVICE_OBJECT PhysicalDeviceObject,
-                                  const CM_RESOURCE_LIST *TranslatedResources,
-                                  PIO_CONNECT_INTERRUPT_PARAMETERS Parameters);
-void c_driver_prepare_disconnect(PDEVICE_OBJECT DeviceObject, const IO_CONNECT_INTERRUPT_PARAMETERS *Connected,
-                                 PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters);
-LONGLONG c_driver_registers(PDEVICE_OBJECT DeviceObject, PULONG Length, PULONG Protect);
-ULONG c_driver_interrupt_count(PDEVICE_OBJECT DeviceObject);
-ULONG c_driver_last_message(PDEVICE_OBJECT DeviceObject);
-LONGLONG c_driver_physical_address(ULONG LowPart, LONG HighPart);
-ULONG c_driver_message_vector(const IO_INTERRUPT_MESSAGE_INFO *MessageTable, ULONG MessageId);
+#include "c_driver.h"
 
 typedef struct _C_DRIVER_EXTENSION {
   PDEVICE_OBJECT PhysicalDeviceObject;
