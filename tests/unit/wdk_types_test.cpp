@@ -480,4 +480,22 @@ TEST(CDriver, IndexesTheMessageTableByMessageId) {
   EXPECT_EQ(c_driver_message_vector(&table.info, 3), 0U);
 }
 
+TEST(WdkMacros, MemoryAndRecordMacrosDoWhatTheWdkDefinesThemToDo) {
+  struct Record {
+    ULONG first;
+    KSPIN_LOCK lock;
+  } record{};
+  RtlFillMemory(&record, sizeof(record), 0xAB);
+  EXPECT_EQ(record.first, 0xABABABABu);
+  RtlZeroMemory(&record, sizeof(record));
+  EXPECT_EQ(record.first, 0u);
+  const ULONG value = 7;
+  RtlCopyMemory(&record.first, &value, sizeof(value));
+  EXPECT_EQ(record.first, 7u);
+  EXPECT_EQ(FIELD_OFFSET(Record, lock), 8);
+  EXPECT_EQ(CONTAINING_RECORD(&record.lock, Record, lock), &record);
+  EXPECT_TRUE(ARGUMENT_PRESENT(&record));
+  EXPECT_FALSE(ARGUMENT_PRESENT(static_cast<Record*>(nullptr)));
+}
+
 }  // namespace

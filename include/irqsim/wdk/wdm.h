@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "irqsim_sal.h"
 
@@ -119,6 +120,20 @@ typedef PHYSICAL_ADDRESS *PPHYSICAL_ADDRESS;
 #define DECLSPEC_NORETURN __attribute__((noreturn))
 /** @brief Silences an unused-parameter warning. */
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
+/** @brief Zeroes `Length` bytes at `Destination`. */
+#define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+/** @brief Fills `Length` bytes at `Destination` with `Fill`. */
+#define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+/** @brief Copies `Length` bytes between ranges that do not overlap. */
+#define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+/** @brief Copies `Length` bytes between ranges that may overlap. */
+#define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+/** @brief The byte offset of `field` in structure `type`. */
+#define FIELD_OFFSET(type, field) ((LONG)offsetof(type, field))
+/** @brief The structure of type `type` whose member `field` is at `address`. */
+#define CONTAINING_RECORD(address, type, field) ((type *)((char *)(address) - offsetof(type, field)))
+/** @brief TRUE if an optional pointer argument was supplied. */
+#define ARGUMENT_PRESENT(ArgumentPointer) ((ArgumentPointer) != NULL)
 /** @brief TRUE for success and informational status codes. */
 #define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
 
