@@ -1,6 +1,5 @@
 #include "core/interrupt_controller.hpp"
 
-#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>

@@ -1,7 +1,5 @@
 // Processor numbers and the active-processor set.
 
-#include <bit>
-
 #include "core/machine.hpp"
 #include "core/processor.hpp"
 #include "wdk/kernel_call.hpp"
