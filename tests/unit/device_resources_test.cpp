@@ -73,11 +73,12 @@ TEST(DeviceResources, LineInterruptsAreTranslatedToTheirDirqlVectorAndAffinity) 
   EXPECT_EQ(translated[0].ShareDisposition, CmResourceShareShared);
   EXPECT_EQ(translated[0].u.Interrupt.Level, 5);
   EXPECT_EQ(translated[0].u.Interrupt.Vector, 0x51u);
-  EXPECT_EQ(translated[0].u.Interrupt.Affinity, 0b0110u);
+  // The descriptor is packed to 4 bytes (as in the WDK), so its 8-byte Affinity is read by value.
+  EXPECT_EQ(KAFFINITY{translated[0].u.Interrupt.Affinity}, 0b0110u);
   EXPECT_EQ(translated[0].u.Interrupt.Group, 0);
   EXPECT_EQ(translated[1].Flags, CM_RESOURCE_INTERRUPT_LATCHED);
   EXPECT_EQ(translated[1].ShareDisposition, CmResourceShareDeviceExclusive);
-  EXPECT_EQ(translated[1].u.Interrupt.Affinity, 0b1111u);  // narrowed to the processors that exist
+  EXPECT_EQ(KAFFINITY{translated[1].u.Interrupt.Affinity}, 0b1111u);  // narrowed to the processors that exist
 
   // The raw list has the same order and flags but bus-relative numbers.
   const auto raw = Descriptors(device.raw_resources());
@@ -114,7 +115,7 @@ TEST(DeviceResources, MsiXIsOneDescriptorPerMessage) {
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(translated[i].Flags, CM_RESOURCE_INTERRUPT_LATCHED | CM_RESOURCE_INTERRUPT_MESSAGE);
     EXPECT_EQ(translated[i].u.MessageInterrupt.Translated.Level, 7 + i);
-    EXPECT_EQ(translated[i].u.MessageInterrupt.Translated.Affinity, KAFFINITY{1} << i);
+    EXPECT_EQ(KAFFINITY{translated[i].u.MessageInterrupt.Translated.Affinity}, KAFFINITY{1} << i);
     EXPECT_EQ(Descriptors(device.raw_resources())[i].u.MessageInterrupt.Raw.MessageCount, 1);
   }
 }
