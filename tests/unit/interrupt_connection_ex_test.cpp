@@ -335,6 +335,10 @@ class FullySpecifiedRejects : public ::testing::Test {
   void ExpectRejected(NTSTATUS expected) {
     EXPECT_EQ(IoConnectInterruptEx(&p), expected);
     EXPECT_EQ(object, nullptr);
+    ExpectNothingConnected();
+  }
+
+  void ExpectNothingConnected() {
     m.pulse(kLineVector);
     m.wait_until_quiescent();
     EXPECT_EQ(record.runs, 0);
@@ -356,9 +360,7 @@ TEST_F(FullySpecifiedRejects, APointerThatIsNoPdoWithInvalidParameter) {
 TEST_F(FullySpecifiedRejects, NullInterruptObjectWithInvalidParameter) {
   p.FullySpecified.InterruptObject = nullptr;
   EXPECT_EQ(IoConnectInterruptEx(&p), STATUS_INVALID_PARAMETER);
-  m.pulse(kLineVector);
-  m.wait_until_quiescent();
-  EXPECT_EQ(record.runs, 0);
+  ExpectNothingConnected();
 }
 
 TEST_F(FullySpecifiedRejects, NullServiceRoutineWithInvalidParameter) {
@@ -761,24 +763,24 @@ TEST(LineBased, APointerThatIsNoPdoFailsWithInvalidParameter) {
   EXPECT_EQ(object, nullptr);
 }
 
-TEST(LineBased, DeviceWithoutInterruptsFailsWithNotFound) {
+// Connects line-based to a device plugged in as `config` and expects `expected` with
+// *InterruptObject left NULL.
+void ExpectLineBasedRejected(const irqsim::DeviceConfig& config, NTSTATUS expected) {
   IsrRecord record;
-  Machine m;
-  Device device = m.plug({.name = "quiet", .register_bytes = 0x100});
+  Machine m({.processors = 4});
+  Device device = m.plug(config);
   PKINTERRUPT object = kGarbage;
   auto p = LineBased(device.pdo(), &object, RecordingIsr, &record);
-  EXPECT_EQ(IoConnectInterruptEx(&p), STATUS_NOT_FOUND);
+  EXPECT_EQ(IoConnectInterruptEx(&p), expected);
   EXPECT_EQ(object, nullptr);
 }
 
+TEST(LineBased, DeviceWithoutInterruptsFailsWithNotFound) {
+  ExpectLineBasedRejected({.name = "quiet", .register_bytes = 0x100}, STATUS_NOT_FOUND);
+}
+
 TEST(LineBased, DeviceWithSeveralMessagesFailsWithInvalidDeviceRequest) {
-  IsrRecord record;
-  Machine m({.processors = 4});
-  Device device = m.plug(MultiQueueDevice());
-  PKINTERRUPT object = kGarbage;
-  auto p = LineBased(device.pdo(), &object, RecordingIsr, &record);
-  EXPECT_EQ(IoConnectInterruptEx(&p), STATUS_INVALID_DEVICE_REQUEST);
-  EXPECT_EQ(object, nullptr);
+  ExpectLineBasedRejected(MultiQueueDevice(), STATUS_INVALID_DEVICE_REQUEST);
 }
 
 TEST(LineBased, DeviceWithExactlyOneMessageAndNoLinesConnectsThatMessage) {
