@@ -34,8 +34,14 @@ inline constexpr std::uint32_t kSpinLockNotOwned = 0x10;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 /// @brief 0x81: a spin lock was used without KeInitializeSpinLock (its value is garbage).
 inline constexpr std::uint32_t kSpinLockInitFailure = 0x81;
+/// @brief 0xB8: code running in a DPC routine tried to wait (here: KeFlushQueuedDpcs called
+/// from a DPC routine).
+inline constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
 /// @brief 0xC4: Driver Verifier detected a violation; parameter 1 is the sub-code.
 inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
+/// @brief 0xC7: a DPC object that KeInitializeDpc never initialised was queued (P1 = 1, P2 =
+/// the DPC object).
+inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
 /// @brief 0xC8: a routine returned at a different IRQL than it was called at.
 inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 /// @brief 0xCC: an object was used after it was freed (here: a disconnected interrupt object).
@@ -46,6 +52,10 @@ inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
 inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;
 /// @brief 0xF2: a level-triggered line stayed asserted through too many deliveries.
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
+
+/// @brief 0x133: an ISR or DPC routine ran longer than MachineConfig::watchdog_limit (P1 = 0,
+/// P2 = microseconds it had run, P3 = the limit in microseconds, P4 = the routine's address).
+inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
 
 /// @brief 0x13B: the interrupt spin lock of a passive-level interrupt was acquired (P1 = 1,
 /// P2 = the interrupt object); such an interrupt has no spin lock.

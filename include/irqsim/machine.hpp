@@ -45,6 +45,17 @@ struct MachineConfig {
   /// @brief How many interrupt objects can be connected at once; connecting one more
   /// returns STATUS_INSUFFICIENT_RESOURCES.
   std::size_t interrupt_object_capacity = 1024;
+  /// @brief Interval of the simulated clock interrupt (KeQueryTimeIncrement). A DPC queued
+  /// without asking for immediate processing (LowImportance, or MediumImportance for another
+  /// processor) runs at the target's next clock tick at the latest.
+  std::chrono::microseconds clock_tick = std::chrono::microseconds(15625);
+  /// @brief A processor's DPC queue deeper than this is processed at once, whatever the
+  /// importance of the DPCs in it (Windows' MaximumDpcQueueDepth; at least 1).
+  unsigned dpc_queue_depth_limit = 4;
+  /// @brief Longest an ISR or a DPC routine may run before the machine reports
+  /// DPC_WATCHDOG_VIOLATION (0x133), measured on the host's clock and including interrupts
+  /// nested in it. Zero (the default) turns the watchdog off.
+  std::chrono::microseconds watchdog_limit = std::chrono::microseconds::zero();
 };
 
 /// @brief Counters of one vector since the machine started.
@@ -138,8 +149,8 @@ class Machine {
   /// thread by the next wait_until_quiescent.
   void post(unsigned processor, std::function<void()> f);
 
-  /// @brief Waits until every interrupt raised so far that can be delivered has been handled
-  /// and every posted function has run. Throws BugCheckError if the machine bug-checked,
+  /// @brief Waits until every interrupt raised so far that can be delivered has been handled,
+  /// every DPC queued has run and every posted function has run. Throws BugCheckError if the machine bug-checked,
   /// TimeoutError if it is still busy after `timeout`.
   void wait_until_quiescent(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 

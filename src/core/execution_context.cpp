@@ -2,9 +2,11 @@
 
 #include <memory>
 
+#include "core/dpc_queues.hpp"
 #include "core/interrupt_dispatch.hpp"
 #include "core/machine.hpp"
 #include "core/processor.hpp"
+#include "core/running_routine.hpp"
 
 namespace irqsim::core {
 
@@ -24,7 +26,9 @@ void ExecutionContext::lower_to(Irql level) {
 void ExecutionContext::preemption_point() {
   if (processor_ == nullptr) return;
   check_still_running();
+  if (running_routine_ != nullptr) running_routine_->check_watchdog();
   take_pending_interrupts(*this);
+  if (irql() < irql::kDispatch) machine_.dpcs().retire_if_due(*this);
 }
 
 void ExecutionContext::check_still_running() const {

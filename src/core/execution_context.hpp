@@ -14,6 +14,7 @@ namespace irqsim::core {
 
 class Machine;
 class Processor;
+class RunningRoutine;
 
 class ExecutionContext {
  public:
@@ -37,8 +38,9 @@ class ExecutionContext {
   // Changes the IRQL without taking interrupts: for the interrupt dispatcher itself.
   void set_irql_silently(Irql level) noexcept { irql_.store(level, std::memory_order_seq_cst); }
 
-  // A library call by code running on a processor: take interrupts above the current IRQL,
-  // and stop if the machine has halted. Does nothing on other threads.
+  // A library call by code running on a processor: stop if the machine has halted, time the
+  // running ISR or DPC against the watchdog, take interrupts above the current IRQL and, below
+  // DISPATCH_LEVEL, run the DPCs that are due. Does nothing on other threads.
   void preemption_point();
   // For loops that wait on another processor: throws if the machine halted or is stopping.
   void check_still_running() const;
@@ -52,6 +54,11 @@ class ExecutionContext {
     if (held_by_level_[required] > 0) --held_by_level_[required];
   }
   [[nodiscard]] std::optional<Irql> highest_held_lock_level() const noexcept;
+  // The innermost ISR or DPC routine running in this context, or nullptr.
+  [[nodiscard]] const RunningRoutine* running_routine() const noexcept { return running_routine_; }
+  [[nodiscard]] RunningRoutine* running_routine() noexcept { return running_routine_; }
+  void set_running_routine(RunningRoutine* routine) noexcept { running_routine_ = routine; }
+
   // After an exception escaped driver code: back to a clean PASSIVE_LEVEL state.
   void reset() noexcept;
 
@@ -61,6 +68,7 @@ class ExecutionContext {
   std::uintptr_t lock_token_;
   std::atomic<Irql> irql_{irql::kPassive};
   std::array<std::uint32_t, irql::kHigh + 1> held_by_level_{};
+  RunningRoutine* running_routine_ = nullptr;
 };
 
 // The context of the calling thread: its processor's, or (for any other thread) its own for

@@ -9,6 +9,7 @@
 #include "core/interrupt_controller.hpp"
 #include "core/machine.hpp"
 #include "core/processor.hpp"
+#include "core/running_routine.hpp"
 #include "core/spin_lock.hpp"
 
 namespace irqsim::core {
@@ -25,7 +26,12 @@ bool call_service_routine(ExecutionContext& context, InterruptObject& object) {
   const Irql synchronize = object.synchronize_irql;
   context.set_irql_silently(synchronize);
   spin_lock::acquire(context, *object.lock, synchronize, kDispatcher);
-  const bool claimed = object.service(object);
+  bool claimed = false;
+  {
+    RunningRoutine running(context, RoutineKind::InterruptService, object.routine);
+    claimed = object.service(object);
+    running.check_watchdog();
+  }
   if (context.irql() != synchronize) {
     const std::uint64_t unique_value = 3;  // "after an interrupt's ServiceRoutine"
     context.machine().bug_check(

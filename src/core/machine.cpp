@@ -34,6 +34,13 @@ const MachineConfig& validated(const MachineConfig& config) {
         fmt::format("irqsim: a processor group has 1..64 processors, not {}", config.processors_per_group));
   }
   if (config.storm_threshold < 1) throw std::invalid_argument("irqsim: storm_threshold must be at least 1");
+  if (config.clock_tick <= std::chrono::microseconds::zero()) {
+    throw std::invalid_argument("irqsim: clock_tick must be positive");
+  }
+  if (config.dpc_queue_depth_limit < 1) throw std::invalid_argument("irqsim: dpc_queue_depth_limit must be at least 1");
+  if (config.watchdog_limit < std::chrono::microseconds::zero()) {
+    throw std::invalid_argument("irqsim: watchdog_limit must not be negative");
+  }
   if (config.interrupt_object_capacity < 1) {
     throw std::invalid_argument("irqsim: interrupt_object_capacity must be at least 1");
   }
@@ -44,11 +51,13 @@ const MachineConfig& validated(const MachineConfig& config) {
 
 Machine::Machine(const MachineConfig& config)
     : config_(validated(config)),
+      boot_time_(std::chrono::steady_clock::now()),
       serial_(machines_created.fetch_add(1) + 1),
       topology_(config.processors, config.processors_per_group),
       next_external_id_(config.processors),
       interrupt_objects_(config.interrupt_object_capacity),
-      controller_(*this, config) {
+      controller_(*this, config),
+      dpcs_(*this, config.processors) {
   processors_.reserve(config.processors);
   for (unsigned i = 0; i < config.processors; ++i) processors_.push_back(std::make_unique<Processor>(*this, i));
   std::lock_guard lock(registry_mutex);

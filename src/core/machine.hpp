@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/device.hpp"
+#include "core/dpc_queues.hpp"
 #include "core/interrupt_controller.hpp"
 #include "core/interrupt_object.hpp"
 #include "core/topology.hpp"
@@ -54,6 +55,9 @@ class Machine {
   [[nodiscard]] Processor& processor(unsigned index) { return *processors_.at(index); }
   [[nodiscard]] InterruptController& controller() noexcept { return controller_; }
   [[nodiscard]] InterruptObjectPool& interrupt_objects() noexcept { return interrupt_objects_; }
+  [[nodiscard]] DpcQueues& dpcs() noexcept { return dpcs_; }
+  // The machine's clock: the host's steady clock, from the moment the machine was created.
+  [[nodiscard]] std::chrono::steady_clock::time_point boot_time() const noexcept { return boot_time_; }
 
   // Devices plugged in by test code. They live as long as the machine; each gets a 1 MiB window
   // of physical address space for its registers.
@@ -81,7 +85,7 @@ class Machine {
   void wait_for(const WorkItem& item);
   void record_posted_failure(std::exception_ptr error);
 
-  // Quiescence: every outstanding interrupt or work item counts one activity.
+  // Quiescence: every outstanding interrupt, queued DPC or work item counts one activity.
   void activity_started() noexcept { busy_.fetch_add(1, std::memory_order_acq_rel); }
   void activity_finished();
   void wait_until_quiescent(std::chrono::milliseconds timeout);
@@ -98,11 +102,13 @@ class Machine {
 
  private:
   MachineConfig config_;
+  std::chrono::steady_clock::time_point boot_time_;
   std::uint64_t serial_;
   Topology topology_;
   std::atomic<std::uint32_t> next_external_id_;
   InterruptObjectPool interrupt_objects_;
   InterruptController controller_;
+  DpcQueues dpcs_;
 
   std::atomic<std::int64_t> busy_{0};
   mutable std::mutex events_mutex_;

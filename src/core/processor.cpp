@@ -61,6 +61,7 @@ void Processor::serve() {
     const std::uint32_t seen = doorbell_.read();
     context_.check_still_running();
     take_pending_interrupts_when_idle(context_);
+    machine_.dpcs().retire(context_);
     if (auto item = next_work()) {
       run(*item);
       continue;

@@ -5,6 +5,7 @@
 
 #include <bitset>
 #include <cstdint>
+#include <optional>
 
 #include "irqsim/machine.hpp"
 
@@ -23,6 +24,11 @@ class Topology {
   }
   [[nodiscard]] unsigned number_in_group(unsigned index) const noexcept { return index % per_group_; }
   [[nodiscard]] unsigned group_size(std::uint16_t group) const noexcept;
+  // The system-wide index of processor `number` of `group`, if the machine has it.
+  [[nodiscard]] std::optional<unsigned> index_of(std::uint16_t group, unsigned number) const noexcept {
+    if (number >= group_size(group)) return std::nullopt;
+    return group * per_group_ + number;
+  }
   // The processors of `group` as a KAFFINITY; 0 for a group the machine does not have.
   [[nodiscard]] std::uint64_t active_mask(std::uint16_t group) const noexcept;
   // The processors of `group` whose bits are set in `mask` (bits without a processor ignored).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/machine.hpp"
+#include "core/running_routine.hpp"
 
 namespace irqsim::wdk {
 
@@ -89,6 +90,15 @@ void lower_irql(core::ExecutionContext& context, Irql level, std::string_view ap
               fmt::format("{} was asked to lower the IRQL from {} to {}, which is higher; the new IRQL must be "
                           "the one saved when it was raised.",
                           api, irql_name(current), irql_name(level)));
+  }
+  const core::RunningRoutine* routine = context.running_routine();
+  if (routine != nullptr && routine->kind() == core::RoutineKind::DeferredProcedure && level < irql::kDispatch) {
+    constexpr std::uint64_t kInsideDpcRoutine = 1;
+    bug_check(context, bugcheck::kDriverVerifierDetectedViolation,
+              {bugcheck::kVerifierLowerToHigherIrql, current, level, kInsideDpcRoutine},
+              fmt::format("{} lowered the IRQL to {} inside a DPC routine, which runs at DISPATCH_LEVEL (2) and must "
+                          "not lower it.",
+                          api, irql_name(level)));
   }
   if (auto held = context.highest_held_lock_level(); held && level < *held) {
     bug_check(context, bugcheck::kSpinLockAlreadyOwned, {0, 0, 0, 0},

@@ -35,7 +35,8 @@ void require_pointer(core::ExecutionContext& context, const void* pointer, std::
                      std::string_view parameter);
 
 // Lowers to `level` with the checks every lowering path shares (0xC4/0x31 for a "lowering"
-// to a higher level, 0xF for lowering below a spin lock still held), then takes interrupts.
+// to a higher level or, with P4 = 1, below DISPATCH_LEVEL inside a DPC routine; 0xF for
+// lowering below a spin lock still held), then takes interrupts and runs due DPCs.
 void lower_irql(core::ExecutionContext& context, Irql level, std::string_view api);
 
 inline std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }

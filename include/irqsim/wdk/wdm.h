@@ -277,6 +277,58 @@ typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
 typedef KSYNCHRONIZE_ROUTINE *PKSYNCHRONIZE_ROUTINE;
 /** @} */
 
+/** @name Deferred procedure calls */
+/** @{ */
+struct _KDPC;
+struct _DEVICE_OBJECT;
+struct _IRP;
+
+/** @brief A DPC routine (CustomDpc), called at DISPATCH_LEVEL with the arguments given to KeInsertQueueDpc. */
+typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                               PVOID SystemArgument2);
+/** @brief Pointer to a DPC routine. */
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+
+/** @brief A DpcForIsr routine, queued by IoRequestDpc and called at DISPATCH_LEVEL. */
+typedef VOID IO_DPC_ROUTINE(struct _KDPC *Dpc, struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp,
+                            PVOID Context);
+/** @brief Pointer to a DpcForIsr routine. */
+typedef IO_DPC_ROUTINE *PIO_DPC_ROUTINE;
+
+/** @brief Where KeInsertQueueDpc puts a DPC and whether it starts the queue (KeSetImportanceDpc). */
+typedef enum _KDPC_IMPORTANCE {
+  LowImportance = 0,       /**< Append; do not start processing the queue. */
+  MediumImportance = 1,    /**< Append; start processing at once if the DPC is for the current processor (default). */
+  HighImportance = 2,      /**< Put at the head and start processing at once. */
+  MediumHighImportance = 3 /**< Append and start processing at once. */
+} KDPC_IMPORTANCE;
+
+/**
+ * @brief A DPC object. Drivers treat it as opaque and initialise it with KeInitializeDpc (or
+ * IoInitializeDpcRequest). The members are the documented ones, 64 bytes on x64 as on Windows;
+ * what irqsim keeps in them is its own: Type is 0x13 once initialised, Number is 0 for "the
+ * processor that queues it" or 1 + the target processor's system-wide index, and whether the DPC
+ * is queued is kept by the simulated machine.
+ */
+typedef struct _KDPC {
+  UCHAR Type;                            /**< Object type, set by KeInitializeDpc. */
+  UCHAR Importance;                      /**< A KDPC_IMPORTANCE value. */
+  USHORT Number;                         /**< Target processor (see above). */
+  ULONG Reserved;                        /**< Padding, as in the x64 layout. */
+  PVOID DpcListEntry;                    /**< Unused by irqsim. */
+  KAFFINITY ProcessorHistory;            /**< Unused by irqsim. */
+  PKDEFERRED_ROUTINE DeferredRoutine;    /**< The routine KeInitializeDpc bound. */
+  PVOID DeferredContext;                 /**< Its context. */
+  PVOID SystemArgument1;                 /**< The first argument of the latest KeInsertQueueDpc that ran. */
+  PVOID SystemArgument2;                 /**< The second one. */
+  PVOID DpcData;                         /**< Unused by irqsim. */
+} KDPC;
+/** @brief Pointer to a DPC object. */
+typedef struct _KDPC *PKDPC;
+/** @brief Pointer to a resident DPC object. */
+typedef struct _KDPC *PRKDPC;
+/** @} */
+
 /** @name Device objects */
 /** @{ */
 /** @brief A driver object. Opaque: not defined by irqsim yet. */
@@ -307,8 +359,10 @@ typedef struct _DEVICE_OBJECT {
   ULONG DeviceType;                     /**< `FILE_DEVICE_XXX` device type. */
   CCHAR StackSize;                      /**< Minimum number of IRP stack locations. */
   ULONG AlignmentRequirement;           /**< `FILE_XXX_ALIGNMENT` for data transfers. */
+  KDPC Dpc;                             /**< The DpcForIsr object IoInitializeDpcRequest initialises. */
   USHORT SectorSize;                    /**< Volume sector size, 0 if not a volume. */
   PVOID DeviceObjectExtension;          /**< Opaque, for the system (irqsim); drivers must not touch it. */
+  PIO_DPC_ROUTINE DpcForIsrRoutine;     /**< irqsim's own: the routine IoInitializeDpcRequest registered. */
 } DEVICE_OBJECT;
 /** @brief Pointer to DEVICE_OBJECT. */
 typedef struct _DEVICE_OBJECT *PDEVICE_OBJECT;
@@ -972,6 +1026,68 @@ VOID WRITE_REGISTER_USHORT(volatile USHORT *Register, USHORT Value);
 VOID WRITE_REGISTER_ULONG(volatile ULONG *Register, ULONG Value);
 /** @brief Writes a 64-bit register through a mapping. */
 VOID WRITE_REGISTER_ULONG64(volatile ULONG64 *Register, ULONG64 Value);
+/** @} */
+
+/** @name DPC routines */
+/** @{ */
+/**
+ * @brief Initialises a DPC object: binds DeferredRoutine and DeferredContext, MediumImportance,
+ * the current processor as target, not queued. Any IRQL.
+ */
+VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+/**
+ * @brief Queues the DPC on its target processor's queue with the two arguments. Returns FALSE,
+ * with no other effect, if the DPC is already queued. Any IRQL. Bug check 0xC7 (P1 = 1) for a DPC
+ * object KeInitializeDpc never initialised.
+ */
+BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
+/** @brief Takes the DPC out of its queue. TRUE if it was queued (it will not run), FALSE otherwise. Any IRQL. */
+BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc);
+/** @brief Sets where KeInsertQueueDpc puts the DPC and whether it starts the queue (see KDPC_IMPORTANCE). Any IRQL. */
+VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance);
+/**
+ * @brief Sets the processor (of group 0) whose queue the next KeInsertQueueDpc uses. A Number
+ * that is not an active processor of group 0 leaves the target unchanged. Any IRQL.
+ */
+VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
+/**
+ * @brief Sets the target processor by group and number. STATUS_INVALID_PARAMETER (target
+ * unchanged) for a processor the machine does not have. Any IRQL.
+ */
+NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber);
+/**
+ * @brief Returns once every DPC queued on any processor before the call has run. PASSIVE_LEVEL
+ * only: bug check 0xB8 from a DPC routine, 0xA at any other raised IRQL.
+ */
+VOID KeFlushQueuedDpcs(void);
+/**
+ * @brief Initialises DeviceObject->Dpc for the device's DpcForIsr routine. Its DeferredContext is
+ * the device object, as in the WDK's inline version.
+ */
+VOID IoInitializeDpcRequest(PDEVICE_OBJECT DeviceObject, PIO_DPC_ROUTINE DpcRoutine);
+/**
+ * @brief Queues the device's DpcForIsr routine, which receives (DeviceObject, Irp, Context).
+ * Called from the ISR; a request while the DPC is still queued is merged with it.
+ */
+VOID IoRequestDpc(PDEVICE_OBJECT DeviceObject, struct _IRP *Irp, PVOID Context);
+/** @} */
+
+/** @name Time */
+/** @{ */
+/**
+ * @brief Busy-waits at the current IRQL for at least MicroSeconds. Interrupts above the current
+ * IRQL are taken while it waits (it is a preemption point throughout).
+ */
+VOID KeStallExecutionProcessor(ULONG MicroSeconds);
+/** @brief Time since the machine was created, in 100-nanosecond units. Any IRQL. */
+ULONGLONG KeQueryInterruptTime(void);
+/**
+ * @brief The machine's performance counter, which counts at 10 MHz from the machine's creation;
+ * stores the frequency in *PerformanceFrequency if it is not NULL. Any IRQL.
+ */
+LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+/** @brief The clock interrupt's interval (MachineConfig::clock_tick) in 100-nanosecond units. Any IRQL. */
+ULONG KeQueryTimeIncrement(void);
 /** @} */
 
 /** @name Bug checks */

@@ -1,0 +1,187 @@
+#include "core/dpc_queues.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/execution_context.hpp"
+#include "core/interrupt_dispatch.hpp"
+#include "core/machine.hpp"
+#include "core/processor.hpp"
+#include "core/running_routine.hpp"
+
+namespace irqsim::core {
+
+namespace {
+
+// IRQL_UNEXPECTED_VALUE's "unique value" for "after a DPC routine": Windows documents only
+// 3 (after an ISR), so irqsim chose the next one.
+constexpr std::uint64_t kAfterDpcRoutine = 4;
+
+std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+}  // namespace
+
+DpcQueues::DpcQueues(Machine& machine, unsigned processors) : machine_(machine) {
+  queues_.reserve(processors);
+  for (unsigned i = 0; i < processors; ++i) queues_.push_back(std::make_unique<Queue>());
+}
+
+bool DpcQueues::insert(unsigned processor, const Dpc& dpc, DpcPlacement placement, bool request_processing) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!queued_on_.emplace(dpc.object, processor).second) return false;
+    Queue& queue = *queues_.at(processor);
+    const Entry entry{dpc, next_ticket_++};
+    if (placement == DpcPlacement::Head) {
+      queue.entries.push_front(entry);
+    } else {
+      queue.entries.push_back(entry);
+    }
+    // Counted before the lock is released, so the processor cannot finish it first.
+    machine_.activity_started();
+    if (request_processing || queue.entries.size() > machine_.config().dpc_queue_depth_limit) {
+      queue.state.store(kRequested, std::memory_order_release);
+    } else if (queue.state.load(std::memory_order_relaxed) == kEmpty) {
+      queue.tick_deadline.store(next_clock_tick(), std::memory_order_relaxed);
+      queue.state.store(kDeferred, std::memory_order_release);
+    }
+  }
+  // An idle processor runs its queue whatever was requested, as the Windows idle loop does.
+  machine_.processor(processor).wake();
+  return true;
+}
+
+bool DpcQueues::remove(const void* object) {
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = queued_on_.find(object);
+    if (found == queued_on_.end()) return false;
+    Queue& queue = *queues_[found->second];
+    std::erase_if(queue.entries, [object](const Entry& entry) { return entry.dpc.object == object; });
+    queued_on_.erase(found);
+    if (queue.entries.empty()) queue.state.store(kEmpty, std::memory_order_release);
+  }
+  finished_.notify_all();
+  machine_.activity_finished();
+  return true;
+}
+
+std::size_t DpcQueues::depth(unsigned processor) const {
+  std::lock_guard lock(mutex_);
+  return queues_.at(processor)->entries.size();
+}
+
+std::int64_t DpcQueues::next_clock_tick() const {
+  const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(machine_.config().clock_tick);
+  const auto since_boot = std::chrono::steady_clock::now() - machine_.boot_time();
+  return (machine_.boot_time() + (since_boot / tick + 1) * tick).time_since_epoch().count();
+}
+
+void DpcQueues::retire_if_due(ExecutionContext& context) {
+  const Queue& queue = *queues_[context.processor()->index()];
+  switch (queue.state.load(std::memory_order_acquire)) {
+    case kEmpty:
+      return;
+    case kDeferred:
+      if (std::chrono::steady_clock::now().time_since_epoch().count() <
+          queue.tick_deadline.load(std::memory_order_relaxed)) {
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  retire(context);
+}
+
+void DpcQueues::retire(ExecutionContext& context) {
+  Queue& queue = *queues_[context.processor()->index()];
+  if (queue.state.load(std::memory_order_acquire) == kEmpty) return;
+  // The DISPATCH_LEVEL software interrupt: the code below DISPATCH_LEVEL is interrupted.
+  const Irql interrupted = context.irql();
+  context.set_irql_silently(irql::kDispatch);
+  for (;;) {
+    Entry entry{};
+    {
+      std::lock_guard lock(mutex_);
+      if (queue.entries.empty()) {
+        queue.state.store(kEmpty, std::memory_order_release);
+        break;
+      }
+      entry = queue.entries.front();
+      queue.entries.pop_front();
+      // From here the DPC object may be queued again, even by its own routine.
+      queued_on_.erase(entry.dpc.object);
+      queue.running_ticket = entry.ticket;
+    }
+    run_one(context, queue, entry);
+    // Device interrupts that arrived while the routine ran without calling the library.
+    take_pending_interrupts(context);
+  }
+  context.set_irql_silently(interrupted);
+}
+
+void DpcQueues::run_one(ExecutionContext& context, Queue& queue, const Entry& entry) {
+  // However the routine leaves (an exception from a failed test assertion included), it is
+  // finished: flushes and quiescence must not wait for it.
+  struct Finished {
+    DpcQueues& queues;
+    Queue& queue;
+    ~Finished() {
+      {
+        std::lock_guard lock(queues.mutex_);
+        queue.running_ticket = 0;
+      }
+      queues.finished_.notify_all();
+      queues.machine_.activity_finished();
+    }
+  } finished{*this, queue};
+
+  {
+    RunningRoutine running(context, RoutineKind::DeferredProcedure, entry.dpc.routine);
+    entry.dpc.run(entry.dpc.object, entry.dpc.argument1, entry.dpc.argument2);
+    running.check_watchdog();
+  }
+  if (const Irql returned_at = context.irql(); returned_at != irql::kDispatch) {
+    machine_.bug_check(
+        context, bugcheck::kIrqlUnexpectedValue,
+        {(std::uint64_t{returned_at} << 16) | (std::uint64_t{irql::kDispatch} << 8) | kAfterDpcRoutine,
+         address(entry.dpc.routine), address(entry.dpc.object), 0},
+        fmt::format("The DPC routine at {:#x} (DPC object {:#x}) was called at DISPATCH_LEVEL (2) and returned at "
+                    "IRQL {}; a DPC routine must return at DISPATCH_LEVEL.",
+                    address(entry.dpc.routine), address(entry.dpc.object), returned_at));
+  }
+}
+
+bool DpcQueues::flushed(std::uint64_t last_ticket) const {
+  return std::none_of(queues_.begin(), queues_.end(), [last_ticket](const std::unique_ptr<Queue>& queue) {
+    const bool running = queue->running_ticket != 0 && queue->running_ticket <= last_ticket;
+    return running || std::any_of(queue->entries.begin(), queue->entries.end(),
+                                  [last_ticket](const Entry& entry) { return entry.ticket <= last_ticket; });
+  });
+}
+
+void DpcQueues::flush(ExecutionContext& caller) {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t last_ticket = next_ticket_ - 1;
+  std::vector<unsigned> to_wake;
+  for (unsigned p = 0; p < queues_.size(); ++p) {
+    if (queues_[p]->entries.empty()) continue;
+    queues_[p]->state.store(kRequested, std::memory_order_release);
+    to_wake.push_back(p);
+  }
+  lock.unlock();
+  for (unsigned p : to_wake) machine_.processor(p).wake();
+  lock.lock();
+  while (!flushed(last_ticket)) {
+    lock.unlock();
+    caller.check_still_running();
+    // A processor runs its own queue here; the caller is at PASSIVE_LEVEL.
+    caller.preemption_point();
+    lock.lock();
+    finished_.wait_for(lock, std::chrono::milliseconds(1), [&] { return flushed(last_ticket); });
+  }
+}
+
+}  // namespace irqsim::core

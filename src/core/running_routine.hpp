@@ -1,0 +1,35 @@
+#pragma once
+// The ISR or DPC routine a processor is running. Each call pushes one onto its execution
+// context (an ISR can nest in a DPC, a higher-IRQL ISR in a lower one), so the watchdog can
+// time the innermost one at every preemption point and the IRQL checks know they are inside a
+// DPC routine.
+
+#include <chrono>
+#include <cstdint>
+
+namespace irqsim::core {
+
+class ExecutionContext;
+
+enum class RoutineKind : std::uint8_t { InterruptService, DeferredProcedure };
+
+class RunningRoutine {
+ public:
+  RunningRoutine(ExecutionContext& context, RoutineKind kind, const void* routine) noexcept;
+  ~RunningRoutine();
+  RunningRoutine(const RunningRoutine&) = delete;
+  RunningRoutine& operator=(const RunningRoutine&) = delete;
+
+  [[nodiscard]] RoutineKind kind() const noexcept { return kind_; }
+  // Bug check 0x133 if the routine has run longer than the machine's watchdog limit.
+  void check_watchdog() const;
+
+ private:
+  ExecutionContext& context_;
+  RoutineKind kind_;
+  const void* routine_;
+  std::chrono::steady_clock::time_point started_;
+  RunningRoutine* outer_;
+};
+
+}  // namespace irqsim::core
