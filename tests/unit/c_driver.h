@@ -19,6 +19,9 @@ void c_driver_prepare_disconnect(PDEVICE_OBJECT DeviceObject, const IO_CONNECT_I
 LONGLONG c_driver_registers(PDEVICE_OBJECT DeviceObject, PULONG Length, PULONG Protect);
 ULONG c_driver_interrupt_count(PDEVICE_OBJECT DeviceObject);
 ULONG c_driver_last_message(PDEVICE_OBJECT DeviceObject);
+void c_driver_initialize_dpc(PDEVICE_OBJECT DeviceObject);
+void c_driver_request_dpc(PDEVICE_OBJECT DeviceObject, PVOID Context);
+ULONG c_driver_dpc_count(PDEVICE_OBJECT DeviceObject, PVOID *LastContext, KIRQL *Irql);
 LONGLONG c_driver_physical_address(ULONG LowPart, LONG HighPart);
 ULONG c_driver_message_vector(const IO_INTERRUPT_MESSAGE_INFO *MessageTable, ULONG MessageId);
 

@@ -26,9 +26,13 @@ typedef struct _C_DRIVER_EXTENSION {
   ULONG RegistersProtect;
   ULONG InterruptCount;
   ULONG LastMessageId;
+  ULONG DpcCount;
+  PVOID LastDpcContext;
+  KIRQL DpcIrql;
 } C_DRIVER_EXTENSION, *PC_DRIVER_EXTENSION;
 
 static KSERVICE_ROUTINE CDriverInterruptService;
+static IO_DPC_ROUTINE CDriverDpcForIsr;
 static KMESSAGE_SERVICE_ROUTINE CDriverMessageService;
 
 _Use_decl_annotations_ static BOOLEAN CDriverInterruptService(PKINTERRUPT Interrupt, PVOID ServiceContext) {
@@ -198,6 +202,34 @@ ULONG c_driver_interrupt_count(PDEVICE_OBJECT DeviceObject) {
 
 ULONG c_driver_last_message(PDEVICE_OBJECT DeviceObject) {
   return ((PC_DRIVER_EXTENSION)DeviceObject->DeviceExtension)->LastMessageId;
+}
+
+/* The DpcForIsr: what the ISR deferred, at DISPATCH_LEVEL. */
+_Use_decl_annotations_ static VOID CDriverDpcForIsr(PKDPC Dpc, PDEVICE_OBJECT DeviceObject, struct _IRP *Irp,
+                                                    PVOID Context) {
+  PC_DRIVER_EXTENSION extension = (PC_DRIVER_EXTENSION)DeviceObject->DeviceExtension;
+  UNREFERENCED_PARAMETER(Dpc);
+  UNREFERENCED_PARAMETER(Irp);
+  extension->DpcCount += 1;
+  extension->LastDpcContext = Context;
+  extension->DpcIrql = KeGetCurrentIrql();
+}
+
+void c_driver_initialize_dpc(PDEVICE_OBJECT DeviceObject) {
+  PC_DRIVER_EXTENSION extension = (PC_DRIVER_EXTENSION)DeviceObject->DeviceExtension;
+  extension->DpcCount = 0;
+  extension->LastDpcContext = NULL;
+  IoInitializeDpcRequest(DeviceObject, CDriverDpcForIsr);
+  KeSetImportanceDpc(&DeviceObject->Dpc, MediumHighImportance);
+}
+
+void c_driver_request_dpc(PDEVICE_OBJECT DeviceObject, PVOID Context) { IoRequestDpc(DeviceObject, NULL, Context); }
+
+ULONG c_driver_dpc_count(PDEVICE_OBJECT DeviceObject, PVOID *LastContext, KIRQL *Irql) {
+  PC_DRIVER_EXTENSION extension = (PC_DRIVER_EXTENSION)DeviceObject->DeviceExtension;
+  *LastContext = extension->LastDpcContext;
+  *Irql = extension->DpcIrql;
+  return extension->DpcCount;
 }
 
 LONGLONG c_driver_physical_address(ULONG LowPart, LONG HighPart) {

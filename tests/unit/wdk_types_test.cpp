@@ -6,6 +6,7 @@
 #include <wdm.h>
 #include <ntddk.h>
 #include <iointex.h>
+#include <irqsim/machine.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -127,6 +128,15 @@ namespace {
   X((offsetof(GROUP_AFFINITY, Group)), 8)                                                       \
   X((offsetof(GROUP_AFFINITY, Reserved)), 10)                                                   \
   X(sizeof(PROCESSOR_NUMBER), 4)                                                                \
+  X(sizeof(KDPC), 64)                                                                           \
+  X((offsetof(KDPC, Importance)), 1)                                                            \
+  X((offsetof(KDPC, Number)), 2)                                                                \
+  X((offsetof(KDPC, DpcListEntry)), 8)                                                          \
+  X((offsetof(KDPC, DeferredRoutine)), 24)                                                      \
+  X((offsetof(KDPC, DeferredContext)), 32)                                                      \
+  X((offsetof(KDPC, SystemArgument1)), 40)                                                      \
+  X((offsetof(KDPC, SystemArgument2)), 48)                                                      \
+  X((offsetof(KDPC, DpcData)), 56)                                                              \
   X((offsetof(PROCESSOR_NUMBER, Number)), 2)                                                    \
   X((offsetof(PROCESSOR_NUMBER, Reserved)), 3)                                                  \
   /* Enumerations are int-sized, as with the Microsoft compiler. */                             \
@@ -188,6 +198,10 @@ WDK_X64_LAYOUT(WDK_STATIC_LAYOUT_CHECK)
   X(PNPBus, 15)                                                                                 \
   X(ACPIBus, 17)                                                                                \
   X(MaximumInterfaceType, 18)                                                                   \
+  X(LowImportance, 0)                                                                           \
+  X(MediumImportance, 1)                                                                        \
+  X(HighImportance, 2)                                                                          \
+  X(MediumHighImportance, 3)                                                                    \
   X(CONNECT_FULLY_SPECIFIED, 1)                                                                 \
   X(CONNECT_LINE_BASED, 2)                                                                      \
   X(CONNECT_MESSAGE_BASED, 3)                                                                   \
@@ -398,6 +412,26 @@ TEST(CDriver, FillsFullySpecifiedParametersFromALineBasedResource) {
   c_driver_prepare_disconnect(&device.fdo, &parameters, &disconnect);
   EXPECT_EQ(disconnect.Version, ULONG{CONNECT_FULLY_SPECIFIED});
   EXPECT_EQ(disconnect.ConnectionContext.InterruptObject, connected);
+}
+
+TEST(CDriver, DpcForIsrRequestedFromCRunsOnceWithItsContextAtDispatchLevel) {
+  irqsim::Machine machine({.processors = 1});
+  CDriverDevice device;
+  c_driver_initialize_dpc(&device.fdo);
+  int context = 0;
+  machine.run_on(0, [&] {
+    // Two requests before the DPC can run (the processor is at DISPATCH_LEVEL): one call.
+    const KIRQL old = KeRaiseIrqlToDpcLevel();
+    c_driver_request_dpc(&device.fdo, &context);
+    c_driver_request_dpc(&device.fdo, nullptr);
+    KeLowerIrql(old);
+  });
+  machine.wait_until_quiescent();
+  PVOID last_context = nullptr;
+  KIRQL irql = PASSIVE_LEVEL;
+  EXPECT_EQ(c_driver_dpc_count(&device.fdo, &last_context, &irql), 1U);
+  EXPECT_EQ(last_context, &context);
+  EXPECT_EQ(irql, DISPATCH_LEVEL);
 }
 
 TEST(CDriver, LatchedExclusiveLineBecomesLatchedAndNotShared) {
