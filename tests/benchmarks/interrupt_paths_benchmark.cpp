@@ -1,13 +1,16 @@
 // The costs a driver test pays: a spin lock, a synchronized call into the ISR's critical
-// section, and an interrupt's round trip from the line to the ISR and back to quiescence. Each
-// comes with the raw C++ equivalent as a baseline, so the ratio is what to read.
+// section, queuing a DPC, and an interrupt's round trip from the line to the ISR (and its DPC)
+// and back to quiescence. Each comes with the raw C++ equivalent as a baseline, so the ratio is
+// what to read.
 
 #include <benchmark/benchmark.h>
 #include <irqsim/machine.hpp>
 #include <wdm.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -120,6 +123,75 @@ void BM_PulseToIsrAndQuiescence(benchmark::State& state) {
   state.counters["isr_calls"] = calls.load();
 }
 BENCHMARK(BM_PulseToIsrAndQuiescence)->Arg(1)->Arg(4)->Arg(64)->UseRealTime();
+
+// The ISR -> DPC pattern: the ISR queues a DPC that does the counting.
+VOID CountingDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  static_cast<std::atomic<int>*>(context)->fetch_add(1, std::memory_order_relaxed);
+}
+
+BOOLEAN QueuesDpc(PKINTERRUPT, PVOID context) {
+  KeInsertQueueDpc(static_cast<PKDPC>(context), nullptr, nullptr);
+  return TRUE;
+}
+
+void BM_PulseToIsrDpcAndQuiescence(benchmark::State& state) {
+  irqsim::Machine machine({.processors = static_cast<unsigned>(state.range(0))});
+  std::atomic<int> dpc_calls{0};
+  KDPC dpc;
+  KeInitializeDpc(&dpc, CountingDpc, &dpc_calls);
+  PKINTERRUPT interrupt = nullptr;
+  IoConnectInterrupt(&interrupt, QueuesDpc, &dpc, nullptr, 0x60, 6, 6, Latched, FALSE, static_cast<KAFFINITY>(-1),
+                     FALSE);
+  for (auto _ : state) {
+    machine.pulse(0x60);
+    machine.wait_until_quiescent();
+  }
+  IoDisconnectInterrupt(interrupt);
+  state.counters["dpc_calls"] = dpc_calls.load();
+}
+BENCHMARK(BM_PulseToIsrDpcAndQuiescence)->Arg(1)->Arg(4)->UseRealTime();
+
+// ---- DPC queue ----------------------------------------------------------------------------------
+
+// Queuing and dequeuing an element of a mutex-guarded deque: the raw cost of the queue.
+void BM_Baseline_MutexDequePushPop(benchmark::State& state) {
+  std::mutex mutex;
+  std::deque<void*> queue;
+  int element = 0;
+  for (auto _ : state) {
+    {
+      std::lock_guard lock(mutex);
+      queue.push_back(&element);
+    }
+    std::lock_guard lock(mutex);
+    benchmark::DoNotOptimize(queue.front());
+    queue.pop_front();
+  }
+}
+BENCHMARK(BM_Baseline_MutexDequePushPop);
+
+VOID NeverRuns(PKDPC, PVOID, PVOID, PVOID) {}
+
+// A DPC queued for another processor with LowImportance and taken out again before it runs.
+void BM_KeInsertAndRemoveQueueDpc(benchmark::State& state) {
+  irqsim::Machine machine({.processors = 2, .clock_tick = std::chrono::hours(1)});
+  KDPC dpc;
+  KeInitializeDpc(&dpc, NeverRuns, nullptr);
+  KeSetImportanceDpc(&dpc, LowImportance);
+  KeSetTargetProcessorDpc(&dpc, 1);
+  // Processor 1 stays busy at PASSIVE_LEVEL, so its idle loop does not run the queue.
+  std::atomic<bool> release{false};
+  machine.post(1, [&release] {
+    while (!release.load(std::memory_order_acquire)) std::this_thread::yield();
+  });
+  for (auto _ : state) {
+    KeInsertQueueDpc(&dpc, nullptr, nullptr);
+    benchmark::DoNotOptimize(KeRemoveQueueDpc(&dpc));
+  }
+  release.store(true, std::memory_order_release);
+  machine.wait_until_quiescent();
+}
+BENCHMARK(BM_KeInsertAndRemoveQueueDpc);
 
 void BM_MachineCreateDestroy(benchmark::State& state) {
   for (auto _ : state) {
