@@ -1,14 +1,14 @@
 #include "queue_driver.h"
 
 static KMESSAGE_SERVICE_ROUTINE QueueMessageService;
-static KSYNCHRONIZE_ROUTINE QueueReadCompleted;
+static KDEFERRED_ROUTINE QueueDpcRoutine;
+static KSYNCHRONIZE_ROUTINE QueueTakePending;
 
-typedef struct _READ_COMPLETED {
+typedef struct _TAKE_PENDING {
   PQUEUE_EXTENSION Extension;
   ULONG Queue;
-  ULONG Completed;
-  ULONG LastProcessor;
-} READ_COMPLETED;
+  ULONG Taken;
+} TAKE_PENDING;
 
 NTSTATUS QueueStartDevice(PQUEUE_EXTENSION Extension, PDEVICE_OBJECT Pdo, PCM_RESOURCE_LIST Translated) {
   IO_CONNECT_INTERRUPT_PARAMETERS parameters;
@@ -17,6 +17,10 @@ NTSTATUS QueueStartDevice(PQUEUE_EXTENSION Extension, PDEVICE_OBJECT Pdo, PCM_RE
   NTSTATUS status;
 
   RtlZeroMemory(Extension, sizeof(*Extension));
+  for (i = 0; i < QUEUE_COUNT; ++i) {
+    /* No target processor: a DPC runs on the processor whose ISR queued it. */
+    KeInitializeDpc(&Extension->QueueDpc[i], QueueDpcRoutine, Extension);
+  }
   for (i = 0; i < resources->Count; ++i) {
     PCM_PARTIAL_RESOURCE_DESCRIPTOR resource = &resources->PartialDescriptors[i];
     if (resource->Type == CmResourceTypeMemory) {
@@ -51,6 +55,8 @@ VOID QueueStopDevice(PQUEUE_EXTENSION Extension) {
   parameters.Version = Extension->ConnectVersion;
   parameters.ConnectionContext.InterruptMessageTable = Extension->Messages;
   IoDisconnectInterruptEx(&parameters);
+  /* No ISR can queue a DPC any more; let the ones already queued finish before unmapping. */
+  KeFlushQueuedDpcs();
   MmUnmapIoSpace((PVOID)Extension->Registers, Extension->RegisterBytes);
 }
 
@@ -67,25 +73,36 @@ static BOOLEAN QueueMessageService(PKINTERRUPT Interrupt, PVOID ServiceContext, 
   if (completed == 0) {
     return FALSE;
   }
-  extension->Completed[MessageID] += completed;
-  extension->LastProcessor[MessageID] = KeGetCurrentProcessorNumberEx(NULL);
+  /* Save the work for the DPC, then queue it last: it may start at once. While it is still
+   * queued, this insert merges with it and the DPC takes both counts. */
+  extension->Pending[MessageID] += completed;
+  KeInsertQueueDpc(&extension->QueueDpc[MessageID], (PVOID)(ULONG_PTR)MessageID, NULL);
   return TRUE;
 }
 
-static BOOLEAN QueueReadCompleted(PVOID SynchronizeContext) {
-  READ_COMPLETED *read = (READ_COMPLETED *)SynchronizeContext;
-  read->Completed = read->Extension->Completed[read->Queue];
-  read->LastProcessor = read->Extension->LastProcessor[read->Queue];
+/* Runs in the message's critical section: the ISR cannot add to Pending meanwhile. */
+static BOOLEAN QueueTakePending(PVOID SynchronizeContext) {
+  TAKE_PENDING *take = (TAKE_PENDING *)SynchronizeContext;
+  take->Taken = take->Extension->Pending[take->Queue];
+  take->Extension->Pending[take->Queue] = 0;
   return TRUE;
 }
 
-ULONG QueueCompleted(PQUEUE_EXTENSION Extension, ULONG Queue, PULONG LastProcessor) {
-  READ_COMPLETED read;
-  read.Extension = Extension;
-  read.Queue = Queue;
-  read.Completed = 0;
-  read.LastProcessor = 0;
-  KeSynchronizeExecution(Extension->Messages->MessageInfo[Queue].InterruptObject, QueueReadCompleted, &read);
-  *LastProcessor = read.LastProcessor;
-  return read.Completed;
+static VOID QueueDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2) {
+  TAKE_PENDING take;
+  UNREFERENCED_PARAMETER(Dpc);
+  UNREFERENCED_PARAMETER(SystemArgument2);
+  take.Extension = (PQUEUE_EXTENSION)DeferredContext;
+  take.Queue = (ULONG)(ULONG_PTR)SystemArgument1;
+  take.Taken = 0;
+  KeSynchronizeExecution(take.Extension->Messages->MessageInfo[take.Queue].InterruptObject, QueueTakePending, &take);
+  take.Extension->Completed[take.Queue] += take.Taken;
+  take.Extension->DpcProcessor[take.Queue] = KeGetCurrentProcessorNumberEx(NULL);
+  take.Extension->DpcRuns[take.Queue] += 1;
+}
+
+ULONG QueueCompleted(PQUEUE_EXTENSION Extension, ULONG Queue, PULONG DpcProcessor, PULONG DpcRuns) {
+  *DpcProcessor = Extension->DpcProcessor[Queue];
+  *DpcRuns = Extension->DpcRuns[Queue];
+  return Extension->Completed[Queue];
 }
