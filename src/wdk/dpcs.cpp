@@ -96,7 +96,11 @@ BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument
   }
   const core::Dpc queued{Dpc, &run_dpc, driver_routine(*Dpc), SystemArgument1, SystemArgument2};
   const auto placement = Dpc->Importance == HighImportance ? core::DpcPlacement::Head : core::DpcPlacement::Tail;
-  return context.machine().dpcs().insert(target, queued, placement, request_processing) ? TRUE : FALSE;
+  if (!context.machine().dpcs().insert(target, queued, placement, request_processing)) return FALSE;
+  // Below DISPATCH_LEVEL the software interrupt a request raises is taken at once: the DPC has
+  // run when the insert returns, as on Windows.
+  context.preemption_point();
+  return TRUE;
 }
 
 BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc) {
