@@ -45,8 +45,8 @@ void run_dpc(void* object, void* argument1, void* argument2) {
                                "then called at DISPATCH_LEVEL (2).",
                                wdk::address(dpc)));
   }
-  dpc->SystemArgument1 = argument1;
-  dpc->SystemArgument2 = argument2;
+  // The arguments are not written back into the KDPC: the same DPC object may already be
+  // running again on another processor, and the routine receives them anyway.
   dpc->DeferredRoutine(dpc, dpc->DeferredContext, argument1, argument2);
 }
 

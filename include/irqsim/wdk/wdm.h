@@ -319,8 +319,8 @@ typedef struct _KDPC {
   KAFFINITY ProcessorHistory;            /**< Unused by irqsim. */
   PKDEFERRED_ROUTINE DeferredRoutine;    /**< The routine KeInitializeDpc bound. */
   PVOID DeferredContext;                 /**< Its context. */
-  PVOID SystemArgument1;                 /**< The first argument of the latest KeInsertQueueDpc that ran. */
-  PVOID SystemArgument2;                 /**< The second one. */
+  PVOID SystemArgument1;                 /**< Unused by irqsim: the routine receives the arguments directly. */
+  PVOID SystemArgument2;                 /**< Unused by irqsim, likewise. */
   PVOID DpcData;                         /**< Unused by irqsim. */
 } KDPC;
 /** @brief Pointer to a DPC object. */
