@@ -156,7 +156,8 @@ VOID IoInitializeDpcRequest(PDEVICE_OBJECT DeviceObject, PIO_DPC_ROUTINE DpcRout
   auto& context = wdk::enter();
   wdk::require_pointer(context, DeviceObject, "IoInitializeDpcRequest", "device object");
   DeviceObject->DpcForIsrRoutine = DpcRoutine;
-  KeInitializeDpc(&DeviceObject->Dpc, &call_dpc_for_isr, DeviceObject);
+  // A NULL routine stays NULL, so running the DPC is the same 0xD1 as for KeInitializeDpc.
+  KeInitializeDpc(&DeviceObject->Dpc, DpcRoutine != nullptr ? &call_dpc_for_isr : nullptr, DeviceObject);
 }
 
 VOID IoRequestDpc(PDEVICE_OBJECT DeviceObject, struct _IRP* Irp, PVOID Context) {
