@@ -28,7 +28,7 @@ bool call_service_routine(ExecutionContext& context, InterruptObject& object) {
   spin_lock::acquire(context, *object.lock, synchronize, kDispatcher);
   bool claimed = false;
   {
-    RunningRoutine running(context, RoutineKind::InterruptService, object.routine);
+    RunningRoutine running(context, RoutineKind::InterruptService, object.routine, synchronize > irql::kPassive);
     claimed = object.service(object);
     running.check_watchdog();
   }

@@ -15,18 +15,22 @@ std::chrono::microseconds watchdog_limit(const ExecutionContext& context) {
 
 }  // namespace
 
-RunningRoutine::RunningRoutine(ExecutionContext& context, RoutineKind kind, const void* routine) noexcept
-    : context_(context), kind_(kind), routine_(routine), outer_(context.running_routine()) {
+RunningRoutine::RunningRoutine(ExecutionContext& context, RoutineKind kind, const void* routine, bool timed) noexcept
+    : context_(context),
+      kind_(kind),
+      routine_(routine),
+      timed_(timed && watchdog_limit(context) != std::chrono::microseconds::zero()),
+      outer_(context.running_routine()) {
   // The clock is read only when the watchdog is on: most tests never pay for it.
-  if (watchdog_limit(context) != std::chrono::microseconds::zero()) started_ = std::chrono::steady_clock::now();
+  if (timed_) started_ = std::chrono::steady_clock::now();
   context_.set_running_routine(this);
 }
 
 RunningRoutine::~RunningRoutine() { context_.set_running_routine(outer_); }
 
 void RunningRoutine::check_watchdog() const {
+  if (!timed_) return;
   const std::chrono::microseconds limit = watchdog_limit(context_);
-  if (limit == std::chrono::microseconds::zero()) return;
   const auto ran = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
   if (ran <= limit) return;
   const char* what = kind_ == RoutineKind::InterruptService ? "interrupt service routine" : "DPC routine";

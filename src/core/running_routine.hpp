@@ -15,7 +15,9 @@ enum class RoutineKind : std::uint8_t { InterruptService, DeferredProcedure };
 
 class RunningRoutine {
  public:
-  RunningRoutine(ExecutionContext& context, RoutineKind kind, const void* routine) noexcept;
+  // `timed`: whether the watchdog times it. It guards time spent at DISPATCH_LEVEL and above,
+  // so a passive-level ISR, which runs like a worker thread, is not timed.
+  RunningRoutine(ExecutionContext& context, RoutineKind kind, const void* routine, bool timed = true) noexcept;
   ~RunningRoutine();
   RunningRoutine(const RunningRoutine&) = delete;
   RunningRoutine& operator=(const RunningRoutine&) = delete;
@@ -28,6 +30,7 @@ class RunningRoutine {
   ExecutionContext& context_;
   RoutineKind kind_;
   const void* routine_;
+  bool timed_;
   std::chrono::steady_clock::time_point started_;
   RunningRoutine* outer_;
 };

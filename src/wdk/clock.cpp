@@ -1,7 +1,9 @@
 // The machine's clock: KeQueryInterruptTime, KeQueryPerformanceCounter, KeQueryTimeIncrement and
 // KeStallExecutionProcessor. Time is the host's steady clock since the machine was created.
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "core/machine.hpp"
 #include "platform/backoff.hpp"
@@ -34,7 +36,10 @@ LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency) {
 
 ULONG KeQueryTimeIncrement(void) {
   auto& context = wdk::enter();
-  return static_cast<ULONG>(std::chrono::duration_cast<Hundreds>(context.machine().config().clock_tick).count());
+  // A tick longer than a ULONG of 100-ns units (about 7 minutes; tests use very long ticks to
+  // mean "never") reads as the largest value.
+  const auto increment = std::chrono::duration_cast<Hundreds>(context.machine().config().clock_tick).count();
+  return static_cast<ULONG>(std::min<std::int64_t>(increment, std::numeric_limits<ULONG>::max()));
 }
 
 VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
