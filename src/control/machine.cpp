@@ -1,6 +1,7 @@
 #include "irqsim/machine.hpp"
 
 #include <mutex>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -72,7 +73,10 @@ void Machine::run_on_processor(unsigned processor, std::function<void()> f) {
     if (auto report = engine_->report(true)) throw BugCheckError(*report);
     throw std::logic_error("irqsim: the machine stopped before the function ran");
   }
-  if (item->failure) std::rethrow_exception(item->failure);
+  // Taken out of the item, so that the exception is released by this thread and never by the
+  // processor dropping its reference (libstdc++'s exception reference counts are invisible to
+  // ThreadSanitizer).
+  if (item->failure) std::rethrow_exception(std::exchange(item->failure, nullptr));
 }
 
 void Machine::post(unsigned processor, std::function<void()> f) {

@@ -95,7 +95,7 @@ void Processor::run(WorkItem& item) {
     finish(item, WorkItem::State::Abandoned);
     throw;
   }
-  if (item.detached && item.failure) machine_.record_posted_failure(item.failure);
+  if (item.detached && item.failure) machine_.record_posted_failure(std::move(item.failure));
   finish(item, WorkItem::State::Done);
 }
 
