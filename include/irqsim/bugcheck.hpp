@@ -81,6 +81,9 @@ inline constexpr std::uint64_t kRuleIrqlIoPassive4 = 0x0002000D;
 inline constexpr std::uint64_t kRuleIrqlKeApcLte1 = 0x0002000F;
 /// @brief 0xC4 / 0x00020011: DDI rule IrqlKeDispatchLte (KeRaiseIrqlToDpcLevel above DISPATCH_LEVEL).
 inline constexpr std::uint64_t kRuleIrqlKeDispatchLte = 0x00020011;
+/// @brief 0xC4 / 0x00071001: DDI rule PcIrqlDDIs, a port-class DDI (PcNewInterruptSync,
+/// IInterruptSync::Connect, ...) called above the IRQL it allows.
+inline constexpr std::uint64_t kRulePcIrqlDdis = 0x00071001;
 
 /// @brief The documented symbolic name of a bug-check code, or "UNKNOWN_BUG_CHECK_CODE".
 std::string_view name(std::uint32_t code);

@@ -18,6 +18,8 @@ void bug_check(core::ExecutionContext& context, std::uint32_t code, std::array<s
   context.machine().bug_check(context, code, parameters, std::move(rule));
 }
 
+unsigned storm_threshold(const core::ExecutionContext& context) { return context.machine().config().storm_threshold; }
+
 std::string irql_name(Irql level) {
   switch (level) {
     case irql::kPassive: return "PASSIVE_LEVEL (0)";
@@ -44,6 +46,9 @@ std::uint64_t second_parameter(std::uint64_t verifier_code, Irql current) {
       return address("IrqlKeApcLte1: KeQueryActiveProcessors is called only at IRQL <= APC_LEVEL");
     case bugcheck::kRuleIrqlKeDispatchLte:
       return address("IrqlKeDispatchLte: KeRaiseIrqlToDpcLevel is called only at IRQL <= DISPATCH_LEVEL");
+    case bugcheck::kRulePcIrqlDdis:
+      return address("PcIrqlDDIs: a port-class DDI is called only at the IRQL it allows (PASSIVE_LEVEL for the "
+                     "factories and for IInterruptSync::Connect, Disconnect and RegisterServiceRoutine)");
     default:
       return current;
   }

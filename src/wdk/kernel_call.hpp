@@ -39,6 +39,10 @@ void require_pointer(core::ExecutionContext& context, const void* pointer, std::
 // lowering below a spin lock still held), then takes interrupts and runs due DPCs.
 void lower_irql(core::ExecutionContext& context, Irql level, std::string_view api);
 
+// The machine's interrupt-storm limit (MachineConfig::storm_threshold), for port class's
+// InterruptSyncModeRepeat loop.
+unsigned storm_threshold(const core::ExecutionContext& context);
+
 inline std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
 }  // namespace irqsim::wdk

@@ -151,6 +151,8 @@ typedef PHYSICAL_ADDRESS *PPHYSICAL_ADDRESS;
 #define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
 /** @brief The request is not supported. */
 #define STATUS_NOT_SUPPORTED ((NTSTATUS)0xC00000BBL)
+/** @brief The device is not in a state in which it can do the request. */
+#define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
 /** @brief The first parameter was invalid. */
 #define STATUS_INVALID_PARAMETER_1 ((NTSTATUS)0xC00000EFL)
 /** @brief The tenth parameter was invalid. */
@@ -275,6 +277,17 @@ typedef KSERVICE_ROUTINE *PKSERVICE_ROUTINE;
 typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
 /** @brief Pointer to a synchronized routine. */
 typedef KSYNCHRONIZE_ROUTINE *PKSYNCHRONIZE_ROUTINE;
+/** @} */
+
+/** @name Memory pools */
+/** @{ */
+/** @brief The pool an allocation comes from. irqsim allocates from the host heap whatever the type. */
+typedef enum _POOL_TYPE {
+  NonPagedPool = 0,        /**< Resident memory, usable at any IRQL. */
+  NonPagedPoolExecute = 0, /**< NonPagedPool's newer name. */
+  PagedPool = 1,           /**< Pageable memory, usable below DISPATCH_LEVEL. */
+  NonPagedPoolNx = 512     /**< Resident memory that cannot be executed. */
+} POOL_TYPE;
 /** @} */
 
 /** @name Deferred procedure calls */
