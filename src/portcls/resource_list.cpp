@@ -29,8 +29,9 @@ PCM_PARTIAL_RESOURCE_DESCRIPTOR ResourceList::Side::find(CM_RESOURCE_TYPE type, 
   return nullptr;
 }
 
-ResourceList::ResourceList(std::size_t capacity, const CM_FULL_RESOURCE_DESCRIPTOR& header)
-    : capacity_(capacity), translated_(capacity, header), untranslated_(capacity, header) {}
+ResourceList::ResourceList(std::size_t capacity, const CM_FULL_RESOURCE_DESCRIPTOR& translated_bus,
+                           const CM_FULL_RESOURCE_DESCRIPTOR& untranslated_bus)
+    : capacity_(capacity), translated_(capacity, translated_bus), untranslated_(capacity, untranslated_bus) {}
 
 ULONG ResourceList::NumberOfEntries() {
   std::lock_guard lock(mutex_);
@@ -70,7 +71,7 @@ NTSTATUS ResourceList::AddEntry(PCM_PARTIAL_RESOURCE_DESCRIPTOR Translated, PCM_
 }
 
 NTSTATUS ResourceList::AddEntryFromParent(IResourceList* Parent, CM_RESOURCE_TYPE Type, ULONG Index) {
-  if (Parent == nullptr || Parent == this) return STATUS_INVALID_PARAMETER;
+  if (Parent == nullptr) return STATUS_INVALID_PARAMETER;
   PCM_PARTIAL_RESOURCE_DESCRIPTOR translated = Parent->FindTranslatedEntry(Type, Index);
   PCM_PARTIAL_RESOURCE_DESCRIPTOR untranslated = Parent->FindUntranslatedEntry(Type, Index);
   if (translated == nullptr || untranslated == nullptr) return STATUS_INVALID_PARAMETER;
@@ -82,17 +83,34 @@ PCM_RESOURCE_LIST ResourceList::UntranslatedList() { return untranslated_.list()
 
 namespace {
 
-// Every partial descriptor of every full descriptor, in order. Full descriptors lie back to
-// back: the next one starts right after the last partial descriptor of the one before.
+// Every partial descriptor of every full descriptor, in order. Descriptors lie back to back,
+// except that a device-specific descriptor is followed by its DataSize bytes of data; the next
+// full descriptor starts after the last descriptor (and data) of the one before. The copies
+// keep no device-specific data (storage holds descriptors only), so their DataSize is 0.
 std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> all_partials(const CM_RESOURCE_LIST& list) {
   std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> partials;
-  const auto* full = &list.List[0];
+  const auto* next = reinterpret_cast<const std::byte*>(&list.List[0]);
   for (ULONG f = 0; f < list.Count; ++f) {
-    const CM_PARTIAL_RESOURCE_LIST& these = full->PartialResourceList;
-    partials.insert(partials.end(), these.PartialDescriptors, these.PartialDescriptors + these.Count);
-    full = reinterpret_cast<const CM_FULL_RESOURCE_DESCRIPTOR*>(these.PartialDescriptors + these.Count);
+    const auto* full = reinterpret_cast<const CM_FULL_RESOURCE_DESCRIPTOR*>(next);
+    const ULONG count = full->PartialResourceList.Count;
+    next = reinterpret_cast<const std::byte*>(full->PartialResourceList.PartialDescriptors);
+    for (ULONG i = 0; i < count; ++i) {
+      CM_PARTIAL_RESOURCE_DESCRIPTOR copy;
+      std::memcpy(&copy, next, sizeof(copy));
+      next += sizeof(copy);
+      if (copy.Type == CmResourceTypeDeviceSpecific) {
+        next += copy.u.DeviceSpecificData.DataSize;
+        copy.u.DeviceSpecificData.DataSize = 0;
+      }
+      partials.push_back(copy);
+    }
   }
   return partials;
+}
+
+// The bus of a list's first full descriptor (none for an empty list).
+CM_FULL_RESOURCE_DESCRIPTOR header_of(const CM_RESOURCE_LIST& list) {
+  return list.Count != 0 ? list.List[0] : CM_FULL_RESOURCE_DESCRIPTOR{};
 }
 
 bool same_types(const std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR>& a, const std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR>& b) {
@@ -120,9 +138,8 @@ NTSTATUS PcNewResourceList(PRESOURCELIST* OutResourceList, PUNKNOWN OuterUnknown
   const auto untranslated = irqsim::portcls::all_partials(*UntranslatedResources);
   if (!irqsim::portcls::same_types(translated, untranslated)) return STATUS_INVALID_PARAMETER;
   if (translated.size() > ResourceList::kMaxEntries) return STATUS_INSUFFICIENT_RESOURCES;
-  const CM_FULL_RESOURCE_DESCRIPTOR header =
-      TranslatedResources->Count != 0 ? TranslatedResources->List[0] : CM_FULL_RESOURCE_DESCRIPTOR{};
-  auto* list = new (std::nothrow) ResourceList(translated.size(), header);
+  auto* list = new (std::nothrow) ResourceList(translated.size(), irqsim::portcls::header_of(*TranslatedResources),
+                                               irqsim::portcls::header_of(*UntranslatedResources));
   if (list == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
   for (std::size_t i = 0; i < translated.size(); ++i) {
     CM_PARTIAL_RESOURCE_DESCRIPTOR t = translated[i];
@@ -140,8 +157,8 @@ NTSTATUS PcNewResourceSublist(PRESOURCELIST* OutResourceList, PUNKNOWN OuterUnkn
   *OutResourceList = nullptr;
   if (OuterUnknown != nullptr || ParentList == nullptr || MaximumEntries == 0) return STATUS_INVALID_PARAMETER;
   if (MaximumEntries > ResourceList::kMaxEntries) return STATUS_INSUFFICIENT_RESOURCES;
-  const CM_FULL_RESOURCE_DESCRIPTOR header = ParentList->TranslatedList()->List[0];
-  auto* list = new (std::nothrow) ResourceList(MaximumEntries, header);
+  auto* list = new (std::nothrow) ResourceList(MaximumEntries, ParentList->TranslatedList()->List[0],
+                                               ParentList->UntranslatedList()->List[0]);
   if (list == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
   *OutResourceList = list;
   return STATUS_SUCCESS;

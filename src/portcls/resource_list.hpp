@@ -16,8 +16,9 @@ class ResourceList final : public ComObject<IResourceList> {
   // The most entries a list holds: a sublist asking for more fails as a pool allocation would.
   static constexpr std::size_t kMaxEntries = 1024;
 
-  // An empty list of at most `capacity` entries, under the bus of `header`.
-  ResourceList(std::size_t capacity, const CM_FULL_RESOURCE_DESCRIPTOR& header);
+  // An empty list of at most `capacity` entries, each side under the bus of its full descriptor.
+  ResourceList(std::size_t capacity, const CM_FULL_RESOURCE_DESCRIPTOR& translated_bus,
+               const CM_FULL_RESOURCE_DESCRIPTOR& untranslated_bus);
 
   ULONG NumberOfEntries() override;
   ULONG NumberOfEntriesOfType(CM_RESOURCE_TYPE Type) override;

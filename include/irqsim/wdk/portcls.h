@@ -227,10 +227,13 @@ typedef IInterruptSync *PINTERRUPTSYNC;
 extern "C" {
 /**
  * @brief Makes a resource list holding copies of the translated and untranslated lists (every
- * partial descriptor of every full descriptor, in order), with one reference for the caller.
- * OuterUnknown is not supported (COM aggregation) and must be NULL; PoolType is ignored.
+ * partial descriptor of every full descriptor, in order, each side under its first full
+ * descriptor's bus), with one reference for the caller. Device-specific data is not copied: a
+ * copied CmResourceTypeDeviceSpecific descriptor has DataSize 0. OuterUnknown is not supported
+ * (COM aggregation) and must be NULL; PoolType is ignored.
  * @retval STATUS_INVALID_PARAMETER a NULL OutResourceList or list, lists of different entry
  *         counts or types, or a non-NULL OuterUnknown.
+ * @retval STATUS_INSUFFICIENT_RESOURCES more than 1024 entries.
  */
 NTSTATUS PcNewResourceList(PRESOURCELIST *OutResourceList, PUNKNOWN OuterUnknown, POOL_TYPE PoolType,
                            PCM_RESOURCE_LIST TranslatedResources, PCM_RESOURCE_LIST UntranslatedResources);
