@@ -150,8 +150,13 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
       std::lock_guard lock(mutex_);
       if (vectors_[object.vector].in_service_of_earlier_chains == 0) return;
     }
-    caller.preemption_point();
-    caller.check_still_running();
+    // A processor unwinds when the machine halts. Any other thread keeps waiting even then:
+    // the service routines the halt interrupted leave service as their frames unwind, and
+    // cleanup code after a bug check must be able to disconnect.
+    if (caller.processor() != nullptr) {
+      caller.preemption_point();
+      caller.check_still_running();
+    }
     backoff.pause();
   }
 }
@@ -311,6 +316,13 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   ++apic.taken;
   update_outstanding(v);
   return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation};
+}
+
+void InterruptController::abandon(const Acceptance& accepted) {
+  std::lock_guard lock(mutex_);
+  Vector& v = vectors_[accepted.vector];
+  --v.in_service;
+  if (accepted.chain_generation != v.chain_generation) --v.in_service_of_earlier_chains;
 }
 
 std::optional<std::string> InterruptController::end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome) {

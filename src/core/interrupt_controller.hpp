@@ -84,6 +84,9 @@ class InterruptController {
   // storm_threshold consecutive unclaimed deliveries, or after kClaimedStormFactor times as many
   // deliveries whether claimed or not.
   std::optional<std::string> end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome);
+  // The machine halted (or an exception escaped) while the chain ran: the vector leaves service
+  // without being counted or redelivered, so a disconnect waiting for it can finish.
+  void abandon(const Acceptance& accepted);
 
  private:
   struct Vector {

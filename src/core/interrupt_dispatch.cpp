@@ -119,6 +119,22 @@ DeliveryOutcome run_service_routines(ExecutionContext& context, const Acceptance
   return outcome;
 }
 
+// run_service_routines, leaving the vector's service even when the ISRs' frames unwind (the
+// machine halted under them, or an exception escaped one).
+DeliveryOutcome run_in_service(ExecutionContext& context, InterruptController& controller, const Acceptance& accepted) {
+  struct AbandonOnUnwind {
+    InterruptController& controller;
+    const Acceptance& accepted;
+    bool finished = false;
+    ~AbandonOnUnwind() {
+      if (!finished) controller.abandon(accepted);
+    }
+  } guard{controller, accepted};
+  const DeliveryOutcome outcome = run_service_routines(context, accepted);
+  guard.finished = true;
+  return outcome;
+}
+
 }  // namespace
 
 namespace {
@@ -135,7 +151,7 @@ void take_interrupts_above(ExecutionContext& context, int level_of_code) {
     // the end-of-interrupt path restores the interrupted IRQL.
     const Irql interrupted = context.irql();
     context.set_irql_silently(accepted->irql);
-    const DeliveryOutcome outcome = run_service_routines(context, *accepted);
+    const DeliveryOutcome outcome = run_in_service(context, controller, *accepted);
     // Back at the interrupted IRQL before end of interrupt, so that a test that sees the
     // machine quiescent also sees this processor ready for the next interrupt.
     context.set_irql_silently(interrupted);

@@ -40,12 +40,15 @@ class ComObject : public Interface {
   ULONG AddRef() override { return references_.fetch_add(1, std::memory_order_relaxed) + 1; }
   ULONG Release() override {
     const ULONG left = references_.fetch_sub(1, std::memory_order_acq_rel) - 1;
-    if (left == 0) delete this;
+    if (left == 0) destroy();
     return left;
   }
 
  protected:
   virtual ~ComObject() = default;
+  // What the last Release does. An object whose teardown calls the kernel (and may therefore
+  // bug-check, which unwinds by exception) does it here rather than in its destructor.
+  virtual void destroy() { delete this; }
 
  private:
   // The creator's reference.

@@ -23,13 +23,20 @@ InterruptSync::InterruptSync(PRESOURCELIST resources, const CM_PARTIAL_RESOURCE_
   KeInitializeSpinLock(&lock_);
 }
 
-InterruptSync::~InterruptSync() {
-  {
+void InterruptSync::destroy() {
+  try {
     std::lock_guard lock(connection_mutex_);
     disconnect_locked();
+  } catch (...) {
+    // A bug check unwinds through here; the object goes all the same (its interrupt object
+    // was taken out of interrupt_ first, so it is not disconnected twice).
+    delete this;
+    throw;
   }
-  resources_->Release();
+  delete this;
 }
+
+InterruptSync::~InterruptSync() { resources_->Release(); }
 
 KIRQL InterruptSync::enter_critical_section(std::string_view api) {
   auto& context = wdk::enter();

@@ -33,7 +33,10 @@ class InterruptSync final : public ComObject<IInterruptSync> {
     PVOID context;
   };
 
-  // Disconnects if still connected, and releases the resource list.
+  // The last Release: disconnects if still connected (IoDisconnectInterrupt's PASSIVE_LEVEL rule
+  // applies), then deletes the object even if that bug-checked.
+  void destroy() override;
+  // Releases the resource list.
   ~InterruptSync() override;
 
   KIRQL enter_critical_section(std::string_view api);

@@ -141,6 +141,8 @@ typedef PHYSICAL_ADDRESS *PPHYSICAL_ADDRESS;
 /** @{ */
 /** @brief The operation succeeded. */
 #define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
+/** @brief The operation was started and will finish later (a success code). */
+#define STATUS_PENDING ((NTSTATUS)0x00000103L)
 /** @brief Unspecified failure. */
 #define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001L)
 /** @brief A parameter was invalid. */
