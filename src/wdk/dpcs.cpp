@@ -87,6 +87,14 @@ BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument
   // A thread that is not a simulated processor counts as processor 0 (as for
   // KeGetCurrentProcessorNumber) but is never "the current processor" of the queue.
   const unsigned target = Dpc->Number == kCurrentProcessor ? current.value_or(0) : Dpc->Number - 1u;
+  if (target >= context.machine().processor_count()) {
+    // Only a KDPC targeted on another machine (an earlier test's, with more processors) can get here.
+    constexpr std::uint64_t kDpcObject = 1;
+    wdk::bug_check(context, bugcheck::kTimerOrDpcInvalid, {kDpcObject, wdk::address(Dpc), 0, 0},
+                   fmt::format("KeInsertQueueDpc was given the DPC object at {:#x}, targeted at processor {}, which "
+                               "this machine does not have; it was targeted on another machine.",
+                               wdk::address(Dpc), target));
+  }
   const bool for_this_processor = current == target;
   bool request_processing = false;
   switch (Dpc->Importance) {

@@ -1053,4 +1053,16 @@ TEST(DpcBugChecks, RunningADpcForIsrWithANullRoutineBugChecks0xD1) {
                                      HasParameters({0, DISPATCH_LEVEL, 8, AddressOf(&device.Dpc)}), OnProcessor(1))));
 }
 
+TEST(DpcBugChecks, ADpcTargetedOnALargerMachineBugChecks0xC7) {
+  KDPC dpc{};
+  {
+    Machine larger({.processors = 4});
+    KeInitializeDpc(&dpc, RecordingDpc, nullptr);
+    KeSetTargetProcessorDpc(&dpc, 3);
+  }
+  Machine m({.processors = 2});
+  EXPECT_THAT(bug_check_from([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); }),
+              Optional(AllOf(IsBugCheck(bugcheck::kTimerOrDpcInvalid), HasParameters({1, AddressOf(&dpc), 0, 0}))));
+}
+
 }  // namespace
