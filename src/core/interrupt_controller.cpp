@@ -323,6 +323,7 @@ void InterruptController::abandon(const Acceptance& accepted) {
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
   if (accepted.chain_generation != v.chain_generation) --v.in_service_of_earlier_chains;
+  reevaluate(accepted.vector);
 }
 
 std::optional<std::string> InterruptController::end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome) {

@@ -85,7 +85,8 @@ class InterruptController {
   // deliveries whether claimed or not.
   std::optional<std::string> end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome);
   // The machine halted (or an exception escaped) while the chain ran: the vector leaves service
-  // without being counted or redelivered, so a disconnect waiting for it can finish.
+  // without being counted, so a disconnect waiting for it can finish (a line still asserted is
+  // routed again).
   void abandon(const Acceptance& accepted);
 
  private:

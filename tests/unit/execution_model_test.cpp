@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -967,6 +968,25 @@ TEST(Clock, TimeIncrementIsTheClockTickIn100NanosecondUnits) {
     Machine m({.processors = 1, .clock_tick = 1h});
     EXPECT_EQ(time_increment_everywhere(m), std::numeric_limits<ULONG>::max());
   }
+}
+
+BOOLEAN ThrowingIsr(PKINTERRUPT, PVOID) { throw std::runtime_error("device fault"); }
+
+TEST(IsrExceptions, AnExceptionEscapingAnIsrReachesTheFunctionItInterruptedAndTheVectorLeavesService) {
+  constexpr ULONG kVector = 0x57;
+  Machine m({.processors = 2});
+  PKINTERRUPT object = ConnectLatched(ThrowingIsr, nullptr, kVector, 5, 5, Only(0));
+  EXPECT_THROW(m.run_on(0,
+                        [&] {
+                          const KIRQL old = RaiseTo(HIGH_LEVEL);
+                          m.pulse(kVector);
+                          KeLowerIrql(old);  // takes the interrupt, whose ISR throws
+                        }),
+               std::runtime_error);
+  // Nothing is left in service: the machine settles and the ISR can be disconnected.
+  m.wait_until_quiescent();
+  IoDisconnectInterrupt(object);
+  EXPECT_FALSE(m.halted());
 }
 
 // ================================================================================================
