@@ -9,9 +9,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -747,12 +749,8 @@ TEST_F(ResourceListUnknown, QueryInterfaceWithANullOutPointerFailsWithoutARefere
 
 // The registry form of a GUID, as the WDK documents interface identifiers.
 std::string GuidText(const GUID& guid) {
-  char text[39];
-  std::snprintf(text, sizeof text, "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}", unsigned{guid.Data1},
-                unsigned{guid.Data2}, unsigned{guid.Data3}, unsigned{guid.Data4[0]}, unsigned{guid.Data4[1]},
-                unsigned{guid.Data4[2]}, unsigned{guid.Data4[3]}, unsigned{guid.Data4[4]}, unsigned{guid.Data4[5]},
-                unsigned{guid.Data4[6]}, unsigned{guid.Data4[7]});
-  return text;
+  return fmt::format("{{{:08X}-{:04X}-{:04X}-{:02X}-{:02X}}}", guid.Data1, guid.Data2, guid.Data3,
+                     fmt::join(guid.Data4, guid.Data4 + 2, ""), fmt::join(guid.Data4 + 2, guid.Data4 + 8, ""));
 }
 
 TEST(InterfaceIds, HaveTheDocumentedValues) {
