@@ -135,8 +135,10 @@ typedef NTSTATUS (*PINTERRUPTSYNCROUTINE)(IInterruptSync *InterruptSync, PVOID D
 struct IInterruptSync : IUnknown {
   /**
    * @brief Runs Routine in the interrupt's critical section (its IRQL and spin lock), connected
-   * or not, and returns what Routine returned. Callable at IRQL <= the interrupt's level and from
-   * several threads at once; routines never overlap each other or the service routines.
+   * or not, and returns what Routine returned. Callable at IRQL <= the interrupt's level (bug
+   * check 0x9 above it) and from several threads at once; routines never overlap each other or
+   * the service routines.
+   * @retval STATUS_INVALID_PARAMETER Routine is NULL.
    */
   virtual NTSTATUS CallSynchronizedRoutine(PINTERRUPTSYNCROUTINE Routine, PVOID DynamicContext) = 0;
   /** @brief The interrupt object while connected, NULL otherwise. Any IRQL. */
