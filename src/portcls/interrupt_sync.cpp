@@ -39,13 +39,7 @@ void InterruptSync::destroy() {
 InterruptSync::~InterruptSync() { resources_->Release(); }
 
 KIRQL InterruptSync::enter_critical_section(std::string_view api) {
-  auto& context = wdk::enter();
-  if (const Irql current = context.irql(); current > level_) {
-    wdk::bug_check(context, bugcheck::kIrqlNotGreaterOrEqual, {current, level_, 0, 0},
-                   fmt::format("{} was called at IRQL {}, above the interrupt's level {}; entering its critical "
-                               "section would lower the IRQL.",
-                               api, wdk::irql_name(current), wdk::irql_name(level_)));
-  }
+  wdk::require_irql_not_above(wdk::enter(), level_, "level", api);
   const KIRQL old_irql = KfRaiseIrql(level_);
   KeAcquireSpinLockAtDpcLevel(&lock_);
   return old_irql;

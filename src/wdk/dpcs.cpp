@@ -50,14 +50,11 @@ void run_dpc(void* object, void* argument1, void* argument2) {
   dpc->DeferredRoutine(dpc, dpc->DeferredContext, argument1, argument2);
 }
 
-void require_initialized(core::ExecutionContext& context, const KDPC* dpc, std::string_view api) {
-  wdk::require_pointer(context, dpc, api, "DPC object");
-  if (dpc->Type == kInitializedDpc) return;
+// Bug check 0xC7 TIMER_OR_DPC_INVALID for a DPC object (P1 = 1) no queue can take.
+[[noreturn]] void invalid_dpc(core::ExecutionContext& context, const KDPC* dpc, std::string_view why) {
   constexpr std::uint64_t kDpcObject = 1;
   wdk::bug_check(context, bugcheck::kTimerOrDpcInvalid, {kDpcObject, wdk::address(dpc), 0, 0},
-                 fmt::format("{} was given the DPC object at {:#x}, which KeInitializeDpc (or IoInitializeDpcRequest) "
-                             "never initialised.",
-                             api, wdk::address(dpc)));
+                 fmt::format("KeInsertQueueDpc was given the DPC object at {:#x}, {}.", wdk::address(dpc), why));
 }
 
 bool inside_dpc_routine(const core::ExecutionContext& context) {
@@ -82,18 +79,18 @@ VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID Defer
 
 BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2) {
   auto& context = wdk::enter();
-  require_initialized(context, Dpc, "KeInsertQueueDpc");
+  wdk::require_pointer(context, Dpc, "KeInsertQueueDpc", "DPC object");
+  if (Dpc->Type != kInitializedDpc) invalid_dpc(context, Dpc, "which KeInitializeDpc (or IoInitializeDpcRequest) never initialised");
   const std::optional<unsigned> current = context.processor_number();
   // A thread that is not a simulated processor counts as processor 0 (as for
   // KeGetCurrentProcessorNumber) but is never "the current processor" of the queue.
   const unsigned target = Dpc->Number == kCurrentProcessor ? current.value_or(0) : Dpc->Number - 1u;
   if (target >= context.machine().processor_count()) {
-    // Only a KDPC targeted on another machine (an earlier test's, with more processors) can get here.
-    constexpr std::uint64_t kDpcObject = 1;
-    wdk::bug_check(context, bugcheck::kTimerOrDpcInvalid, {kDpcObject, wdk::address(Dpc), 0, 0},
-                   fmt::format("KeInsertQueueDpc was given the DPC object at {:#x}, targeted at processor {}, which "
-                               "this machine does not have; it was targeted on another machine.",
-                               wdk::address(Dpc), target));
+    // Only a KDPC targeted on another machine (an earlier test's, with more processors) gets here.
+    invalid_dpc(context, Dpc,
+                fmt::format("targeted at processor {}, which this machine does not have (it was targeted on another "
+                            "machine)",
+                            target));
   }
   const bool for_this_processor = current == target;
   bool request_processing = false;

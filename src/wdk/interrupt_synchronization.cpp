@@ -15,13 +15,7 @@ namespace {
 // above SynchronizeIrql would be a raise to a lower IRQL. Returns the IRQL to go back to.
 Irql enter_critical_section(core::ExecutionContext& context, core::InterruptObject& object, std::string_view api) {
   const Irql previous = context.irql();
-  if (previous > object.synchronize_irql) {
-    wdk::bug_check(context, bugcheck::kIrqlNotGreaterOrEqual,
-                   {previous, object.synchronize_irql, wdk::address(&object), 0},
-                   fmt::format("{} was called at IRQL {}, above the interrupt's SynchronizeIrql {}; it may be "
-                               "called only at IRQL <= SynchronizeIrql.",
-                               api, wdk::irql_name(previous), wdk::irql_name(object.synchronize_irql)));
-  }
+  wdk::require_irql_not_above(context, object.synchronize_irql, "SynchronizeIrql", api, wdk::address(&object));
   context.raise_to(object.synchronize_irql);
   core::spin_lock::acquire(context, *object.lock, object.synchronize_irql, api);
   return previous;

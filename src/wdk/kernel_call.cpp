@@ -76,6 +76,15 @@ void require_irql_at_least(core::ExecutionContext& context, Irql lowest, std::ui
             {verifier_code, second_parameter(verifier_code, current), parameter3, 0}, rule);
 }
 
+void require_irql_not_above(core::ExecutionContext& context, Irql level, std::string_view level_name,
+                            std::string_view api, std::uint64_t parameter3) {
+  const Irql current = context.irql();
+  if (current <= level) return;
+  bug_check(context, bugcheck::kIrqlNotGreaterOrEqual, {current, level, parameter3, 0},
+            fmt::format("{} was called at IRQL {}, above the interrupt's {} {}; it may be called only at IRQL <= {}.",
+                        api, irql_name(current), level_name, irql_name(level), level_name));
+}
+
 void require_pointer(core::ExecutionContext& context, const void* pointer, std::string_view api,
                      std::string_view parameter) {
   if (pointer != nullptr) return;

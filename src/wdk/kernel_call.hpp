@@ -29,6 +29,12 @@ void require_irql_at_most(core::ExecutionContext& context, Irql highest, std::ui
 void require_irql_at_least(core::ExecutionContext& context, Irql lowest, std::uint64_t verifier_code,
                            std::string_view api, std::uint64_t parameter3 = 0);
 
+// Bug check 0x9 when the caller is above `level`, the IRQL of an interrupt's critical section
+// it is about to enter: entering would lower the IRQL. P1 = current IRQL, P2 = `level`,
+// P3 = `parameter3`. `level_name` says which IRQL `level` is ("SynchronizeIrql", ...).
+void require_irql_not_above(core::ExecutionContext& context, Irql level, std::string_view level_name,
+                            std::string_view api, std::uint64_t parameter3 = 0);
+
 // A NULL pointer the routine would write through. The fault would be in kernel code: 0xA at
 // DISPATCH_LEVEL or above, 0x50 below (P1 = the address, 0; the access is a write).
 void require_pointer(core::ExecutionContext& context, const void* pointer, std::string_view api,
