@@ -96,9 +96,11 @@ class Device {
   /// @brief The name given in its configuration.
   [[nodiscard]] const std::string& name() const;
 
-  /// @brief Drives interrupt line `line` (index into DeviceConfig::lines) active.
+  /// @brief Drives interrupt line `line` (index into DeviceConfig::lines) active. Devices
+  /// sharing a vector are wired-OR: the line stays asserted while any of them drives it.
   void assert_line(std::size_t line = 0);
-  /// @brief Drives interrupt line `line` inactive.
+  /// @brief Stops this device driving interrupt line `line`; the line drops when no other
+  /// device (and not the test, Machine::assert_line) still drives it.
   void deassert_line(std::size_t line = 0);
   /// @brief Signals one edge on interrupt line `line`.
   void pulse_line(std::size_t line = 0);

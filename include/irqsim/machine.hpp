@@ -68,6 +68,17 @@ struct VectorStats {
   std::uint64_t unclaimed = 0;
   /// @brief Deliveries to a processor on which no ISR was connected for the vector.
   std::uint64_t unexpected = 0;
+  /// @brief Interrupt latency summed over all deliveries. A delivery's latency runs from the
+  /// moment the vector became deliverable (its line asserted or an edge latched, while it is
+  /// connected, unmasked and not in service) to the moment a processor accepted it; it includes
+  /// waiting for a processor in its affinity to run below the vector's IRQL.
+  std::chrono::nanoseconds total_latency{0};
+  /// @brief The longest latency of a single delivery.
+  std::chrono::nanoseconds max_latency{0};
+  /// @brief Average latency per delivery; zero before the first delivery.
+  [[nodiscard]] std::chrono::nanoseconds mean_latency() const noexcept {
+    return deliveries == 0 ? std::chrono::nanoseconds{0} : total_latency / static_cast<std::int64_t>(deliveries);
+  }
 };
 
 /// @brief Thrown by Machine::wait_until_quiescent when the machine did not settle in time.
@@ -108,11 +119,14 @@ class Machine {
   /// @brief Signals one edge on the vector's line (a latched interrupt). An edge that cannot be
   /// delivered yet stays pending once; further edges before it is taken are merged with it.
   void pulse(std::uint32_t vector);
-  /// @brief Drives the vector's line active (a level-triggered interrupt stays pending while asserted).
+  /// @brief Drives the vector's line active on the test's behalf (a level-triggered interrupt
+  /// stays pending while asserted). A line is a wired OR, as a shared PCI interrupt line is:
+  /// it is asserted while the test or any device wired to it (Device::assert_line) drives it.
   void assert_line(std::uint32_t vector);
-  /// @brief Drives the vector's line inactive.
+  /// @brief Stops the test's driving of the vector's line; the line stays asserted while a
+  /// device still drives it.
   void deassert_line(std::uint32_t vector);
-  /// @brief Whether the vector's line is currently asserted.
+  /// @brief Whether the vector's line is currently asserted (by the test or any device).
   [[nodiscard]] bool line_asserted(std::uint32_t vector) const;
   /// @brief Masks the vector at the controller: it stays pending but is not delivered.
   void mask(std::uint32_t vector);

@@ -51,8 +51,9 @@ unsigned Machine::group_count() const { return engine_->topology().group_count()
 std::uint64_t Machine::active_processors(std::uint16_t group) const { return engine_->topology().active_mask(group); }
 
 void Machine::pulse(std::uint32_t vector) { engine_->controller().pulse(vector); }
-void Machine::assert_line(std::uint32_t vector) { engine_->controller().assert_line(vector); }
-void Machine::deassert_line(std::uint32_t vector) { engine_->controller().deassert_line(vector); }
+// The test is one more driver of every line, identified by this facade.
+void Machine::assert_line(std::uint32_t vector) { engine_->controller().drive_line(vector, this, true); }
+void Machine::deassert_line(std::uint32_t vector) { engine_->controller().drive_line(vector, this, false); }
 bool Machine::line_asserted(std::uint32_t vector) const { return engine_->controller().line_asserted(vector); }
 void Machine::mask(std::uint32_t vector) { engine_->controller().set_masked(vector, true); }
 void Machine::unmask(std::uint32_t vector) { engine_->controller().set_masked(vector, false); }

@@ -89,8 +89,9 @@ const LineWiring& Device::line(std::size_t index) const {
   return wiring_.lines[index];
 }
 
-void Device::assert_line(std::size_t index) { controller_.assert_line(line(index).vector); }
-void Device::deassert_line(std::size_t index) { controller_.deassert_line(line(index).vector); }
+// The device's pin on the line is its wiring entry: one driver of the wired OR per device line.
+void Device::assert_line(std::size_t index) { controller_.drive_line(line(index).vector, &line(index), true); }
+void Device::deassert_line(std::size_t index) { controller_.drive_line(line(index).vector, &line(index), false); }
 void Device::pulse_line(std::size_t index) { controller_.pulse(line(index).vector); }
 
 void Device::signal_message(std::uint32_t message) {

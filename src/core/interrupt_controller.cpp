@@ -1,5 +1,6 @@
 #include "core/interrupt_controller.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -50,22 +51,26 @@ void InterruptController::pulse(std::uint32_t vector) {
   reevaluate(vector);
 }
 
-void InterruptController::assert_line(std::uint32_t vector) {
+void InterruptController::drive_line(std::uint32_t vector, LineDriver driver, bool active) {
   std::lock_guard lock(mutex_);
   Vector& v = at(vector);
-  if (v.line) return;
-  v.line = true;
-  // An edge-triggered input sees the rising edge; a level-triggered one sees the level.
-  if (connected(v) && v.mode == TriggerMode::Edge) v.latched = true;
-  reevaluate(vector);
-}
-
-void InterruptController::deassert_line(std::uint32_t vector) {
-  std::lock_guard lock(mutex_);
-  Vector& v = at(vector);
-  v.line = false;
-  v.unclaimed_in_a_row = 0;
-  v.asserted_in_a_row = 0;
+  const auto found = std::ranges::find(v.line_drivers, driver);
+  if (active == (found != v.line_drivers.end())) return;
+  if (active) {
+    v.line_drivers.push_back(driver);
+  } else {
+    v.line_drivers.erase(found);
+  }
+  const bool was_asserted = v.line;
+  v.line = !v.line_drivers.empty();
+  if (v.line == was_asserted) return;
+  if (v.line) {
+    // An edge-triggered input sees the rising edge; a level-triggered one sees the level.
+    if (connected(v) && v.mode == TriggerMode::Edge) v.latched = true;
+  } else {
+    v.unclaimed_in_a_row = 0;
+    v.asserted_in_a_row = 0;
+  }
   reevaluate(vector);
 }
 
@@ -184,6 +189,11 @@ bool InterruptController::wants_delivery(const Vector& v) const noexcept {
 void InterruptController::reevaluate(std::uint32_t vector) {
   Vector& v = vectors_[vector];
   const bool wanted = wants_delivery(v);
+  if (!wanted) {
+    v.deliverable_since.reset();
+  } else if (!v.deliverable_since) {
+    v.deliverable_since = std::chrono::steady_clock::now();
+  }
   if (wanted && v.routed_to < 0 && !v.unrouted) {
     route(vector);
   } else if (!wanted && v.unrouted) {
@@ -313,6 +323,12 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   v.latched = false;
   ++v.in_service;
   ++v.stats.deliveries;
+  if (v.deliverable_since) {
+    const std::chrono::nanoseconds latency = std::chrono::steady_clock::now() - *v.deliverable_since;
+    v.stats.total_latency += latency;
+    v.stats.max_latency = std::max(v.stats.max_latency, latency);
+    v.deliverable_since.reset();
+  }
   ++apic.taken;
   update_outstanding(v);
   return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation};

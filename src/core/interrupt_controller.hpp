@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <bitset>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -55,10 +56,12 @@ class InterruptController {
 
   InterruptController(Machine& machine, const MachineConfig& config);
 
-  // Lines, driven by test code playing the devices.
+  // Lines, driven by test code playing the devices. A line is a wired OR, as a shared PCI
+  // interrupt pin is: asserted while any of its drivers (a device's pin, or the test driving
+  // the vector directly) holds it active. A driver is identified by any address unique to it.
+  using LineDriver = const void*;
   void pulse(std::uint32_t vector);
-  void assert_line(std::uint32_t vector);
-  void deassert_line(std::uint32_t vector);
+  void drive_line(std::uint32_t vector, LineDriver driver, bool active);
   [[nodiscard]] bool line_asserted(std::uint32_t vector) const;
   void set_masked(std::uint32_t vector, bool masked);
   [[nodiscard]] VectorStats stats(std::uint32_t vector) const;
@@ -100,8 +103,11 @@ class InterruptController {
     unsigned inactive_objects = 0;
     // Line and delivery state.
     bool masked = false;
-    bool line = false;
+    std::vector<LineDriver> line_drivers;
+    bool line = false;  // some driver holds the line active
     bool latched = false;
+    // When the vector last became deliverable; a delivery's latency is measured from here.
+    std::optional<std::chrono::steady_clock::time_point> deliverable_since;
     unsigned in_service = 0;
     // Bumped when an object leaves the chain; acceptances of earlier generations still in
     // service may be running it.

@@ -84,6 +84,64 @@ TEST(DeviceLines, AssertAndDeassertDriveTheDevicesVector) {
   EXPECT_FALSE(m.line_asserted(0x45));
 }
 
+TEST(DeviceLines, DevicesSharingAVectorAreWiredOr) {
+  Machine m;
+  Device nic = m.plug(OneLine(0x45));
+  Device uart = m.plug({.name = "uart", .lines = {{.vector = 0x45, .irql = 5}}});
+  nic.assert_line();
+  uart.assert_line();
+  nic.deassert_line();
+  EXPECT_TRUE(m.line_asserted(0x45)) << "the UART still drives the shared line";
+  nic.deassert_line();
+  EXPECT_TRUE(m.line_asserted(0x45)) << "deasserting twice does not release another device's drive";
+  uart.deassert_line();
+  EXPECT_FALSE(m.line_asserted(0x45));
+}
+
+TEST(DeviceLines, TheTestDrivingAVectorIsOneMoreDriverOfTheWiredOr) {
+  Machine m;
+  Device device = m.plug(OneLine(0x45));
+  device.assert_line();
+  m.assert_line(0x45);
+  device.deassert_line();
+  EXPECT_TRUE(m.line_asserted(0x45));
+  m.deassert_line(0x45);
+  EXPECT_FALSE(m.line_asserted(0x45));
+  m.deassert_line(0x45);
+  device.assert_line();
+  m.deassert_line(0x45);
+  EXPECT_TRUE(m.line_asserted(0x45)) << "the test cannot release a line a device drives";
+  device.deassert_line();
+}
+
+TEST(DeviceLines, ALevelIsrRunsUntilTheLastDeviceOnTheLineIsSilenced) {
+  Machine m({.processors = 2});
+  Device first = m.plug(OneLine(0x47));
+  Device second = m.plug({.name = "second", .lines = {{.vector = 0x47, .irql = 5}}});
+  // One ISR stands for both drivers: each call silences one device, as each device's own ISR
+  // would acknowledge its own status register.
+  struct Line {
+    Device first, second;
+    int calls = 0;
+  } line{first, second};
+  PKINTERRUPT object = nullptr;
+  ASSERT_EQ(IoConnectInterrupt(
+                &object,
+                [](PKINTERRUPT, PVOID context) -> BOOLEAN {
+                  auto& l = *static_cast<Line*>(context);
+                  (++l.calls == 1 ? l.first : l.second).deassert_line();
+                  return TRUE;
+                },
+                &line, nullptr, 0x47, 5, 5, LevelSensitive, TRUE, 0b11, FALSE),
+            STATUS_SUCCESS);
+  first.assert_line();
+  second.assert_line();
+  m.wait_until_quiescent();
+  EXPECT_EQ(line.calls, 2);
+  EXPECT_FALSE(m.line_asserted(0x47));
+  IoDisconnectInterrupt(object);
+}
+
 TEST(DeviceLines, APulseOnALatchedLineRunsTheIsrOnce) {
   Machine m;
   Device device = m.plug(OneLine(0x46, Trigger::Latched));

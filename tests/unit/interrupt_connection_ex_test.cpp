@@ -118,10 +118,9 @@ void Disconnect(ULONG version, PVOID context) {
 // ---- routines -----------------------------------------------------------------------------------
 
 // An ISR for level lines: counts, records its IRQL, lets time pass with preemption points, and
-// deasserts the line from its `deassert_on_call`-th call on.
+// silences its device from its `deassert_on_call`-th call on.
 struct LevelProbe {
-  Machine* machine = nullptr;
-  ULONG vector = 0;
+  Device* device = nullptr;
   int deassert_on_call = 1;
   int spin = 0;
   std::atomic<int> runs{0};
@@ -139,7 +138,7 @@ BOOLEAN LevelIsr(PKINTERRUPT, PVOID context) {
     (void)KeGetCurrentIrql();
     std::this_thread::yield();
   }
-  if (call >= probe->deassert_on_call) probe->machine->deassert_line(probe->vector);
+  if (call >= probe->deassert_on_call) probe->device->deassert_line();
   return TRUE;
 }
 
@@ -299,8 +298,7 @@ TEST(FullySpecified, LevelSharedDescriptorConnectsALevelSensitiveShareableInterr
   IsrRecord other;
   Machine m({.processors = 2});
   Device device = m.plug(LevelLineDevice());
-  probe.machine = &m;
-  probe.vector = kLineVector;
+  probe.device = &device;
   probe.deassert_on_call = 3;
   PKINTERRUPT object = nullptr;
   auto p = FullySpecifiedFor(device, &object, LevelIsr, &probe);
@@ -479,8 +477,7 @@ TEST(PassiveIsr, RunsAtPassiveLevelOnASimulatedProcessor) {
   LevelProbe probe;
   Machine m({.processors = 2});
   Device device = m.plug(LevelLineDevice());
-  probe.machine = &m;
-  probe.vector = kLineVector;
+  probe.device = &device;
   PKINTERRUPT object = nullptr;
   auto p = PassiveFor(device, &object, LevelIsr, &probe);
   ASSERT_EQ(IoConnectInterruptEx(&p), STATUS_SUCCESS);
@@ -496,8 +493,7 @@ TEST(PassiveIsr, LevelLineStaysMaskedWhileTheIsrRunsSoItRunsOncePerAssertion) {
   LevelProbe probe;
   Machine m({.processors = 2});
   Device device = m.plug(LevelLineDevice());
-  probe.machine = &m;
-  probe.vector = kLineVector;
+  probe.device = &device;
   probe.spin = 500;  // still asserted, with the other processor idle, for a while
   PKINTERRUPT object = nullptr;
   auto p = PassiveFor(device, &object, LevelIsr, &probe);
@@ -513,8 +509,7 @@ TEST(PassiveIsr, LevelLineStillAssertedAfterTheIsrIsRedelivered) {
   LevelProbe probe;
   Machine m({.processors = 2});
   Device device = m.plug(LevelLineDevice());
-  probe.machine = &m;
-  probe.vector = kLineVector;
+  probe.device = &device;
   probe.deassert_on_call = 2;
   PKINTERRUPT object = nullptr;
   auto p = PassiveFor(device, &object, LevelIsr, &probe);

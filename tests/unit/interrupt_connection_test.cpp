@@ -842,6 +842,62 @@ TEST(VectorStats, DeliveryToAProcessorWithoutAnIsrForTheVectorIsUnexpected) {
   IoDisconnectInterrupt(oa);
 }
 
+TEST(VectorStats, LatencyIsZeroUntilTheFirstDelivery) {
+  Machine m;
+  const irqsim::VectorStats stats = m.stats(kVector);
+  EXPECT_EQ(stats.total_latency.count(), 0);
+  EXPECT_EQ(stats.max_latency.count(), 0);
+  EXPECT_EQ(stats.mean_latency().count(), 0);
+}
+
+TEST(VectorStats, LatencyIncludesWaitingForAProcessorBelowTheVectorsIrql) {
+  Probe probe;
+  Machine m({.processors = 1});
+  PKINTERRUPT object = MustConnect(probe, {.mode = Latched});
+  constexpr auto kHeld = std::chrono::milliseconds(30);
+  {
+    // The only processor runs above the vector's IRQL for at least kHeld after the edge, so
+    // the delivery waits at least that long, however loaded the host is.
+    ParkedProcessor raised(m, 0, HIGH_LEVEL);
+    m.pulse(kVector);
+    std::this_thread::sleep_for(kHeld);
+  }
+  m.wait_until_quiescent();
+  m.pulse(kVector);
+  m.wait_until_quiescent();
+
+  const irqsim::VectorStats stats = m.stats(kVector);
+  ASSERT_EQ(stats.deliveries, 2u);
+  EXPECT_GE(stats.max_latency, kHeld);
+  EXPECT_GE(stats.total_latency, stats.max_latency);
+  EXPECT_EQ(stats.mean_latency(), stats.total_latency / 2);
+  IoDisconnectInterrupt(object);
+}
+
+TEST(VectorStats, LatencyStartsWhenAMaskedVectorIsUnmasked) {
+  Probe probe;
+  Machine m({.processors = 1});
+  PKINTERRUPT object = MustConnect(probe, {.mode = Latched});
+  m.mask(kVector);
+  m.pulse(kVector);
+  // Parked above the vector's IRQL across the unmask, the processor makes the delivery wait a
+  // known minimum after it; the time spent masked before must not count on top of it.
+  ParkedProcessor raised(m, 0, HIGH_LEVEL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto unmasked_at = std::chrono::steady_clock::now();
+  m.unmask(kVector);
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  raised.release();
+  m.wait_until_quiescent();
+  const auto delivered_by = std::chrono::steady_clock::now();
+
+  const irqsim::VectorStats stats = m.stats(kVector);
+  ASSERT_EQ(stats.deliveries, 1u);
+  EXPECT_GE(stats.max_latency, std::chrono::milliseconds(10));
+  EXPECT_LE(stats.max_latency, delivered_by - unmasked_at);
+  IoDisconnectInterrupt(object);
+}
+
 // ---- Storms ------------------------------------------------------------------------------------
 
 constexpr unsigned kStormThreshold = 50;

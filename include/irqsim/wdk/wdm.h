@@ -907,15 +907,18 @@ BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 /** @{ */
 /** @brief Number of the current processor (0 for a thread that is not a simulated processor). */
 ULONG KeGetCurrentProcessorNumber(void);
-/** @brief Group-relative number of the current processor; also fills *ProcNumber if given. */
+/** @brief System-wide index of the current processor (group * group size + number in group); fills
+ *  *ProcNumber, if given, with its group and group-relative number. */
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
-/** @brief Number of active processors; stores their mask in *ActiveProcessors if given. */
+/** @brief Number of active processors in group 0, as for a caller that is not group-aware; stores
+ *  their mask in *ActiveProcessors if given. */
 ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
 /** @brief Number of active processors in GroupNumber (0 or ALL_PROCESSOR_GROUPS); 0 for another group. */
 ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
 /** @brief Mask of the active processors. Bug check 0xC4/0x0002000F above APC_LEVEL. */
 KAFFINITY KeQueryActiveProcessors(void);
-/** @brief Maximum number of processors (the machine's processor count). */
+/** @brief Maximum number of processors in group 0, as for a caller that is not group-aware (all
+ *  the machine's processors when it has one group). */
 ULONG KeQueryMaximumProcessorCount(void);
 /** @} */
 
