@@ -1,15 +1,21 @@
 #include "audio_miniport.hpp"
 
+#include <utility>
+
+#include "audio_registers.hpp"
+
 NTSTATUS AudioMiniport::Start(PRESOURCELIST resources) {
   PCM_PARTIAL_RESOURCE_DESCRIPTOR memory = resources->FindTranslatedMemory(0);
-  if (memory == nullptr || resources->NumberOfInterrupts() == 0) return STATUS_INSUFFICIENT_RESOURCES;
+  if (memory == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
   register_bytes_ = memory->u.Memory.Length;
   registers_ = static_cast<volatile ULONG*>(
       MmMapIoSpaceEx(memory->u.Memory.Start, register_bytes_, PAGE_READWRITE | PAGE_NOCACHE));
   if (registers_ == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
 
   // Normal mode: the routines run in order until one services the card, and the line (level
-  // triggered) brings the interrupt back while another cause is still pending.
+  // triggered) brings the interrupt back while another cause is still pending. Registers are
+  // mapped first because a routine can run before Connect returns (the line may be asserted
+  // already). A list without an interrupt is port class's to refuse.
   NTSTATUS status = PcNewInterruptSync(&sync_, nullptr, resources, 0, InterruptSyncModeNormal);
   if (NT_SUCCESS(status)) status = sync_->RegisterServiceRoutine(WaveService, this, FALSE);
   if (NT_SUCCESS(status)) status = sync_->RegisterServiceRoutine(MidiService, this, FALSE);

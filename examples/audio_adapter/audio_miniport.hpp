@@ -5,31 +5,22 @@
 
 #include <portcls.h>
 
-#include <utility>
-
-// The card's registers (offsets into its memory resource).
-namespace audio_registers {
-// Pending interrupt causes; writing a bit acknowledges (clears) it.
-inline constexpr ULONG kStatus = 0x00;
-inline constexpr ULONG kWavePeriodDone = 0x1;
-inline constexpr ULONG kMidiByteReady = 0x2;
-// The next byte received on the MIDI input (valid while kMidiByteReady is pending).
-inline constexpr ULONG kMidiData = 0x04;
-}  // namespace audio_registers
-
 class AudioMiniport {
  public:
   // IRP_MN_START_DEVICE, the part port class leaves to the miniport: map the registers, make
   // the interrupt sync object for the card's interrupt, register both service routines, connect.
+  // Returns the first failing status (port class's own when the list has no interrupt) with
+  // nothing left mapped or connected. PASSIVE_LEVEL.
   NTSTATUS Start(PRESOURCELIST resources);
-  // Disconnect and let everything go.
+  // Disconnect and let everything go; nothing if not started. PASSIVE_LEVEL.
   void Stop();
 
   // The streaming side: what the service routines counted, read in their critical section.
+  // While started, at or below the card's DIRQL.
   struct Progress {
     ULONG wave_periods;
     ULONG midi_bytes;
-    ULONG midi_checksum;
+    ULONG midi_checksum;  // sum of the bytes received
   };
   Progress ReadProgress();
 
@@ -43,6 +34,7 @@ class AudioMiniport {
   volatile ULONG* registers_ = nullptr;
   ULONG register_bytes_ = 0;
   PINTERRUPTSYNC sync_ = nullptr;
-  // Written only by the service routines, read only by CopyProgress: all in the critical section.
+  // Written only by the service routines, read only by CopyProgress: all in the critical
+  // section, so a reader never sees a byte counted without its checksum.
   Progress progress_{};
 };

@@ -1,61 +1,65 @@
 #include "nic_driver.h"
 
-#include <string.h>
-
 static KSERVICE_ROUTINE NicInterruptService;
 static KSYNCHRONIZE_ROUTINE NicCopyStatistics;
 
-typedef struct _COPY_STATISTICS_CONTEXT {
-  PNIC_EXTENSION Extension;
-  NIC_STATISTICS *Statistics;
-} COPY_STATISTICS_CONTEXT;
+typedef struct _NIC_COPY_STATISTICS {
+  PNIC_EXTENSION Nic;
+  PNIC_STATISTICS Statistics;
+} NIC_COPY_STATISTICS;
 
-NTSTATUS NicStartDevice(PNIC_EXTENSION Extension, NIC_HARDWARE *Hardware, ULONG Vector, KIRQL Irql,
-                        KAFFINITY Affinity) {
-  memset(Extension, 0, sizeof(*Extension));
-  Extension->Hardware = Hardware;
-  /* A shared PCI line: level-triggered and shareable, one ISR at its own DIRQL. */
-  return IoConnectInterrupt(&Extension->Interrupt, NicInterruptService, Extension, NULL, Vector, Irql, Irql,
-                            LevelSensitive, TRUE, Affinity, FALSE);
+static ULONG NicReadRegister(PNIC_EXTENSION Nic, ULONG Offset) {
+  return READ_REGISTER_ULONG((volatile ULONG *)(Nic->Line.Registers + Offset));
 }
 
-VOID NicStopDevice(PNIC_EXTENSION Extension) {
-  if (Extension->Interrupt != NULL) {
-    IoDisconnectInterrupt(Extension->Interrupt);
-    Extension->Interrupt = NULL;
-  }
+static VOID NicWriteRegister(PNIC_EXTENSION Nic, ULONG Offset, ULONG Value) {
+  WRITE_REGISTER_ULONG((volatile ULONG *)(Nic->Line.Registers + Offset), Value);
 }
+
+NTSTATUS NicStartDevice(PNIC_EXTENSION Nic, PCM_RESOURCE_LIST TranslatedResources) {
+  RtlZeroMemory(Nic, sizeof(*Nic));
+  return LineDeviceStart(&Nic->Line, TranslatedResources, NicInterruptService, Nic);
+}
+
+VOID NicStopDevice(PNIC_EXTENSION Nic) { LineDeviceStop(&Nic->Line); }
 
 static BOOLEAN NicInterruptService(PKINTERRUPT Interrupt, PVOID ServiceContext) {
-  PNIC_EXTENSION extension = (PNIC_EXTENSION)ServiceContext;
-  ULONG packets;
+  PNIC_EXTENSION nic = (PNIC_EXTENSION)ServiceContext;
+  ULONG causes;
   UNREFERENCED_PARAMETER(Interrupt);
 
-  /* On a shared line, first ask the card whether it is the one interrupting. */
-  packets = NicReadAndClearStatus(extension->Hardware);
-  if (packets == 0) {
+  /* The line is shared: if the card has no cause pending, another device raised it, and
+   * returning FALSE lets the next ISR on the line look. */
+  causes = NicReadRegister(nic, NIC_STATUS) & (NIC_STATUS_RX_PACKETS | NIC_STATUS_LINK_CHANGE);
+  if (causes == 0) {
     return FALSE;
   }
-  extension->PacketsReceived += packets;
-  extension->InterruptsClaimed += 1;
-  extension->InterruptsPerProcessor[KeGetCurrentProcessorNumber()] += 1;
-  extension->IsrIrql = KeGetCurrentIrql();
+  /* Acknowledge before servicing. A packet that arrives after the acknowledgement raises the
+   * cause again, and the line with it; acknowledged after reading RX_COUNT, it would wait
+   * unreported in RX_COUNT until some later packet. */
+  NicWriteRegister(nic, NIC_STATUS, causes);
+  if ((causes & NIC_STATUS_RX_PACKETS) != 0) {
+    nic->Statistics.PacketsReceived += NicReadRegister(nic, NIC_RX_COUNT);
+  }
+  if ((causes & NIC_STATUS_LINK_CHANGE) != 0) {
+    nic->Statistics.LinkChanges += 1;
+    nic->Statistics.LinkUp = (NicReadRegister(nic, NIC_LINK_STATE) & NIC_LINK_UP) != 0 ? TRUE : FALSE;
+  }
+  nic->Statistics.InterruptsClaimed += 1;
+  nic->Statistics.IsrIrql = KeGetCurrentIrql();
+  nic->Statistics.IsrProcessor = KeGetCurrentProcessorNumber();
   return TRUE;
 }
 
 static BOOLEAN NicCopyStatistics(PVOID SynchronizeContext) {
-  COPY_STATISTICS_CONTEXT *context = (COPY_STATISTICS_CONTEXT *)SynchronizeContext;
-  context->Statistics->PacketsReceived = context->Extension->PacketsReceived;
-  context->Statistics->InterruptsClaimed = context->Extension->InterruptsClaimed;
-  memcpy(context->Statistics->InterruptsPerProcessor, context->Extension->InterruptsPerProcessor,
-         sizeof(context->Statistics->InterruptsPerProcessor));
-  context->Statistics->IsrIrql = context->Extension->IsrIrql;
+  NIC_COPY_STATISTICS *copy = (NIC_COPY_STATISTICS *)SynchronizeContext;
+  *copy->Statistics = copy->Nic->Statistics;
   return TRUE;
 }
 
-VOID NicQueryStatistics(PNIC_EXTENSION Extension, NIC_STATISTICS *Statistics) {
-  COPY_STATISTICS_CONTEXT context;
-  context.Extension = Extension;
-  context.Statistics = Statistics;
-  KeSynchronizeExecution(Extension->Interrupt, NicCopyStatistics, &context);
+VOID NicQueryStatistics(PNIC_EXTENSION Nic, PNIC_STATISTICS Statistics) {
+  NIC_COPY_STATISTICS copy;
+  copy.Nic = Nic;
+  copy.Statistics = Statistics;
+  KeSynchronizeExecution(Nic->Line.Interrupt, NicCopyStatistics, &copy);
 }

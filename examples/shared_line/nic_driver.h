@@ -1,40 +1,42 @@
-/* A minimal WDM network-card driver's interrupt path, written as a real driver would be. */
+/* A network card driver's interrupt path (WDM, plain C). The card shares a level-triggered PCI
+ * line with other devices, so its ISR first asks the card whether it is the one interrupting,
+ * then acknowledges exactly the causes it services. */
 #ifndef NIC_DRIVER_H
 #define NIC_DRIVER_H
 
 #include <wdm.h>
 
-#include "nic_hardware.h"
+#include "line_device.h"
+#include "nic_registers.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The device extension. Everything the ISR updates is read elsewhere only under
- * KeSynchronizeExecution. */
-typedef struct _NIC_EXTENSION {
-  NIC_HARDWARE *Hardware;
-  PKINTERRUPT Interrupt;
-  ULONG PacketsReceived;
-  ULONG InterruptsClaimed;
-  ULONG InterruptsPerProcessor[MAXIMUM_PROCESSORS];
-  KIRQL IsrIrql;
-} NIC_EXTENSION, *PNIC_EXTENSION;
-
-/* Connects the ISR (what IRP_MN_START_DEVICE would do with the translated resources). */
-NTSTATUS NicStartDevice(PNIC_EXTENSION Extension, NIC_HARDWARE *Hardware, ULONG Vector, KIRQL Irql,
-                        KAFFINITY Affinity);
-/* Disconnects the ISR (IRP_MN_STOP_DEVICE / IRP_MN_REMOVE_DEVICE). */
-VOID NicStopDevice(PNIC_EXTENSION Extension);
-
-/* Counters copied out under the interrupt's critical section. */
+/* What the ISR has counted. */
 typedef struct _NIC_STATISTICS {
   ULONG PacketsReceived;
+  ULONG LinkChanges;
+  BOOLEAN LinkUp; /* the link as the last link-change interrupt found it; FALSE before one */
   ULONG InterruptsClaimed;
-  ULONG InterruptsPerProcessor[MAXIMUM_PROCESSORS];
-  KIRQL IsrIrql;
-} NIC_STATISTICS;
-VOID NicQueryStatistics(PNIC_EXTENSION Extension, NIC_STATISTICS *Statistics);
+  KIRQL IsrIrql;     /* the IRQL the ISR last ran at */
+  ULONG IsrProcessor; /* the processor it last ran on */
+} NIC_STATISTICS, *PNIC_STATISTICS;
+
+typedef struct _NIC_EXTENSION {
+  LINE_DEVICE Line;
+  /* Written by the ISR; anything else reads it only inside the interrupt's critical section. */
+  NIC_STATISTICS Statistics;
+} NIC_EXTENSION, *PNIC_EXTENSION;
+
+/* IRP_MN_START_DEVICE: map the registers and connect the ISR from the translated resources
+ * (see LineDeviceStart for the failures). */
+NTSTATUS NicStartDevice(PNIC_EXTENSION Nic, PCM_RESOURCE_LIST TranslatedResources);
+/* IRP_MN_STOP_DEVICE / IRP_MN_REMOVE_DEVICE: disconnect the ISR, unmap the registers. */
+VOID NicStopDevice(PNIC_EXTENSION Nic);
+/* A consistent copy of the counters, taken under KeSynchronizeExecution. While started, at an
+ * IRQL no higher than the line's DIRQL. */
+VOID NicQueryStatistics(PNIC_EXTENSION Nic, PNIC_STATISTICS Statistics);
 
 #ifdef __cplusplus
 }

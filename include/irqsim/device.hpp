@@ -110,9 +110,10 @@ class Device {
   /// @brief Physical address of the register block, as in its memory resource descriptor.
   [[nodiscard]] std::uint64_t register_address() const;
   /// @brief From now on, a driver's read of the register at `offset` returns what `handler` says.
+  /// An empty handler makes the register plain memory again.
   void on_read(std::uint64_t offset, ReadHandler handler);
   /// @brief From now on, a driver's write to the register at `offset` calls `handler` instead of
-  /// storing the value.
+  /// storing the value. An empty handler makes the register plain memory again.
   void on_write(std::uint64_t offset, WriteHandler handler);
   /// @brief The value the register memory holds, bypassing handlers (width 1, 2, 4 or 8).
   [[nodiscard]] std::uint64_t stored_register(std::uint64_t offset, unsigned width = 4) const;

@@ -165,6 +165,16 @@ TEST_F(DeviceRegisters, HandlersDecideWhatReadsReturnAndWritesDo) {
   EXPECT_EQ(device.stored_register(0x08), 0u);  // the handler chose not to store it
 }
 
+TEST_F(DeviceRegisters, AnEmptyHandlerMakesTheRegisterPlainMemoryAgain) {
+  device.on_read(0x04, [](std::uint64_t, unsigned) { return std::uint64_t{0xBAD}; });
+  device.on_write(0x04, [](std::uint64_t, unsigned, std::uint64_t) {});
+  device.on_read(0x04, nullptr);
+  device.on_write(0x04, nullptr);
+  WRITE_REGISTER_ULONG(At<ULONG>(0x04), 0x1234);
+  EXPECT_EQ(device.stored_register(0x04), 0x1234u);
+  EXPECT_EQ(READ_REGISTER_ULONG(At<ULONG>(0x04)), 0x1234u);
+}
+
 TEST_F(DeviceRegisters, AMappingCanStartInsideTheBlock) {
   volatile ULONG* window = static_cast<volatile ULONG*>(
       MmMapIoSpaceEx(Physical(device.register_address() + 0x80), 0x10, PAGE_READWRITE | PAGE_NOCACHE));
