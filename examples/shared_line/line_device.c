@@ -61,3 +61,11 @@ VOID LineDeviceStop(PLINE_DEVICE Device) {
     Device->Registers = NULL;
   }
 }
+
+ULONG LineDeviceReadRegister(PLINE_DEVICE Device, ULONG Offset) {
+  return READ_REGISTER_ULONG((volatile ULONG *)(Device->Registers + Offset));
+}
+
+VOID LineDeviceWriteRegister(PLINE_DEVICE Device, ULONG Offset, ULONG Value) {
+  WRITE_REGISTER_ULONG((volatile ULONG *)(Device->Registers + Offset), Value);
+}

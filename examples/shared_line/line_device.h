@@ -27,6 +27,10 @@ NTSTATUS LineDeviceStart(PLINE_DEVICE Device, PCM_RESOURCE_LIST TranslatedResour
 /* Disconnects the ISR (once this returns it runs nowhere) and unmaps the registers. */
 VOID LineDeviceStop(PLINE_DEVICE Device);
 
+/* The 32-bit register at Offset of the started device's register block. */
+ULONG LineDeviceReadRegister(PLINE_DEVICE Device, ULONG Offset);
+VOID LineDeviceWriteRegister(PLINE_DEVICE Device, ULONG Offset, ULONG Value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,14 +8,6 @@ typedef struct _NIC_COPY_STATISTICS {
   PNIC_STATISTICS Statistics;
 } NIC_COPY_STATISTICS;
 
-static ULONG NicReadRegister(PNIC_EXTENSION Nic, ULONG Offset) {
-  return READ_REGISTER_ULONG((volatile ULONG *)(Nic->Line.Registers + Offset));
-}
-
-static VOID NicWriteRegister(PNIC_EXTENSION Nic, ULONG Offset, ULONG Value) {
-  WRITE_REGISTER_ULONG((volatile ULONG *)(Nic->Line.Registers + Offset), Value);
-}
-
 NTSTATUS NicStartDevice(PNIC_EXTENSION Nic, PCM_RESOURCE_LIST TranslatedResources) {
   RtlZeroMemory(Nic, sizeof(*Nic));
   return LineDeviceStart(&Nic->Line, TranslatedResources, NicInterruptService, Nic);
@@ -30,20 +22,20 @@ static BOOLEAN NicInterruptService(PKINTERRUPT Interrupt, PVOID ServiceContext) 
 
   /* The line is shared: if the card has no cause pending, another device raised it, and
    * returning FALSE lets the next ISR on the line look. */
-  causes = NicReadRegister(nic, NIC_STATUS) & (NIC_STATUS_RX_PACKETS | NIC_STATUS_LINK_CHANGE);
+  causes = LineDeviceReadRegister(&nic->Line, NIC_STATUS) & (NIC_STATUS_RX_PACKETS | NIC_STATUS_LINK_CHANGE);
   if (causes == 0) {
     return FALSE;
   }
   /* Acknowledge before servicing. A packet that arrives after the acknowledgement raises the
    * cause again, and the line with it; acknowledged after reading RX_COUNT, it would wait
    * unreported in RX_COUNT until some later packet. */
-  NicWriteRegister(nic, NIC_STATUS, causes);
+  LineDeviceWriteRegister(&nic->Line, NIC_STATUS, causes);
   if ((causes & NIC_STATUS_RX_PACKETS) != 0) {
-    nic->Statistics.PacketsReceived += NicReadRegister(nic, NIC_RX_COUNT);
+    nic->Statistics.PacketsReceived += LineDeviceReadRegister(&nic->Line, NIC_RX_COUNT);
   }
   if ((causes & NIC_STATUS_LINK_CHANGE) != 0) {
     nic->Statistics.LinkChanges += 1;
-    nic->Statistics.LinkUp = (NicReadRegister(nic, NIC_LINK_STATE) & NIC_LINK_UP) != 0 ? TRUE : FALSE;
+    nic->Statistics.LinkUp = (LineDeviceReadRegister(&nic->Line, NIC_LINK_STATE) & NIC_LINK_UP) != 0 ? TRUE : FALSE;
   }
   nic->Statistics.InterruptsClaimed += 1;
   nic->Statistics.IsrIrql = KeGetCurrentIrql();

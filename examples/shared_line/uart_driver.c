@@ -15,14 +15,6 @@ typedef struct _UART_COPY_STATISTICS {
   PUART_STATISTICS Statistics;
 } UART_COPY_STATISTICS;
 
-static ULONG UartReadRegister(PUART_EXTENSION Uart, ULONG Offset) {
-  return READ_REGISTER_ULONG((volatile ULONG *)(Uart->Line.Registers + Offset));
-}
-
-static VOID UartWriteRegister(PUART_EXTENSION Uart, ULONG Offset, ULONG Value) {
-  WRITE_REGISTER_ULONG((volatile ULONG *)(Uart->Line.Registers + Offset), Value);
-}
-
 NTSTATUS UartStartDevice(PUART_EXTENSION Uart, PCM_RESOURCE_LIST TranslatedResources) {
   RtlZeroMemory(Uart, sizeof(*Uart));
   return LineDeviceStart(&Uart->Line, TranslatedResources, UartInterruptService, Uart);
@@ -47,17 +39,17 @@ static BOOLEAN UartInterruptService(PKINTERRUPT Interrupt, PVOID ServiceContext)
   UNREFERENCED_PARAMETER(Interrupt);
 
   /* The line is shared: no cause pending means another device raised it. */
-  causes = UartReadRegister(uart, UART_STATUS) & (UART_STATUS_RX_AVAILABLE | UART_STATUS_RX_OVERRUN);
+  causes = LineDeviceReadRegister(&uart->Line, UART_STATUS) & (UART_STATUS_RX_AVAILABLE | UART_STATUS_RX_OVERRUN);
   if (causes == 0) {
     return FALSE;
   }
   /* Acknowledge before draining: a byte that arrives during the drain raises RX_AVAILABLE
    * again and is taken by the next interrupt instead of sitting unannounced in the FIFO. */
-  UartWriteRegister(uart, UART_STATUS, causes);
+  LineDeviceWriteRegister(&uart->Line, UART_STATUS, causes);
   if ((causes & UART_STATUS_RX_OVERRUN) != 0) {
     uart->Statistics.OverrunErrors += 1;
   }
-  for (waiting = UartReadRegister(uart, UART_RX_LEVEL); waiting > 0; --waiting) {
+  for (waiting = LineDeviceReadRegister(&uart->Line, UART_RX_LEVEL); waiting > 0; --waiting) {
     UartBufferByte(uart, READ_REGISTER_UCHAR(uart->Line.Registers + UART_RX_DATA));
   }
   uart->Statistics.InterruptsClaimed += 1;
