@@ -17,7 +17,9 @@ namespace {
 void print_connection(const QueueCard& card, const QUEUE_EXTENSION& extension) {
   if (extension.ConnectVersion == CONNECT_LINE_BASED) {
     GROUP_AFFINITY affinity{};
-    IoGetAffinityInterrupt(extension.Connection.InterruptObject, &affinity);
+    if (!NT_SUCCESS(IoGetAffinityInterrupt(extension.Connection.InterruptObject, &affinity))) {
+      fmt::print("{}: IoGetAffinityInterrupt failed\n", card.device().name());
+    }
     fmt::print("{}: no messages, so IoConnectInterruptEx connected the fallback ISR line-based\n"
                "  (Version CONNECT_LINE_BASED): one interrupt object for all {} queues, processors {:#x}\n\n",
                card.device().name(), QUEUE_COUNT, affinity.Mask);
