@@ -56,6 +56,11 @@ struct MachineConfig {
   /// DPC_WATCHDOG_VIOLATION (0x133), measured on the host's clock and including interrupts
   /// nested in it. Zero (the default) turns the watchdog off.
   std::chrono::microseconds watchdog_limit = std::chrono::microseconds::zero();
+  /// @brief How long an idle processor keeps polling for an interrupt or work before it parks
+  /// its thread in the host kernel. Polling takes the next interrupt sooner; a parked processor
+  /// costs no CPU but needs a host wake-up (futex) to run again. Zero parks at once; a very
+  /// long time keeps idle processors spinning, each occupying a host core.
+  std::chrono::microseconds idle_spin = std::chrono::microseconds(5);
 };
 
 /// @brief Counters of one vector since the machine started.

@@ -41,6 +41,9 @@ const MachineConfig& validated(const MachineConfig& config) {
   if (config.watchdog_limit < std::chrono::microseconds::zero()) {
     throw std::invalid_argument("irqsim: watchdog_limit must not be negative");
   }
+  if (config.idle_spin < std::chrono::microseconds::zero()) {
+    throw std::invalid_argument("irqsim: idle_spin must not be negative");
+  }
   if (config.interrupt_object_capacity < 1) {
     throw std::invalid_argument("irqsim: interrupt_object_capacity must be at least 1");
   }

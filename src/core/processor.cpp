@@ -4,6 +4,8 @@
 #include "core/machine.hpp"
 #include "platform/backoff.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 namespace irqsim::core {
@@ -71,11 +73,16 @@ void Processor::serve() {
 }
 
 void Processor::idle_until_woken(std::uint32_t seen) {
-  // Spin a little first: in a busy test the next interrupt is usually microseconds away.
-  platform::Backoff backoff;
-  while (backoff.still_spinning()) {
-    if (doorbell_.read() != seen) return;
-    backoff.pause();
+  // Poll first (MachineConfig::idle_spin): in a busy test the next interrupt is usually
+  // microseconds away, and a parked thread needs a host wake-up to run again. Elapsed time is
+  // compared in the config's unit, so a huge idle_spin cannot overflow.
+  const std::chrono::microseconds spin = machine_.config().idle_spin;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start) < spin) {
+    for (int poll = 0; poll < kPollsPerClockRead; ++poll) {
+      if (doorbell_.read() != seen) return;
+      platform::cpu_relax();
+    }
   }
   doorbell_.sleep_unless_rung_since(seen);
 }

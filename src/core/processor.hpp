@@ -1,7 +1,8 @@
 #pragma once
 // A simulated processor: an OS thread with its own IRQL that takes interrupts from the
-// controller and runs work items at PASSIVE_LEVEL. When there is nothing to do it parks on
-// its doorbell, so an idle machine costs (almost) no CPU.
+// controller and runs work items at PASSIVE_LEVEL. When there is nothing to do it polls its
+// doorbell for MachineConfig::idle_spin, then parks on it, so an idle machine costs (almost)
+// no CPU.
 
 #include <atomic>
 #include <boost/lockfree/queue.hpp>
@@ -47,6 +48,9 @@ class Processor {
   void finish(WorkItem& item, WorkItem::State state);
   void abandon_queued_work();
   std::shared_ptr<WorkItem> next_work();
+
+  // Doorbell reads between two reads of the clock while an idle processor polls.
+  static constexpr int kPollsPerClockRead = 16;
 
   Machine& machine_;
   unsigned index_;

@@ -1,0 +1,128 @@
+#include "figures.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace bench {
+
+namespace {
+
+enum class Reading { Time, Rate };
+enum class Compare { AtMost, AtLeast };
+
+// irqsim / baseline, both read the same way. For Time the ratio is a slowdown (lower is
+// better); for Rate it is a share of the baseline's throughput (higher is better).
+struct RatioFigure {
+  std::string_view label;
+  std::string_view irqsim;
+  std::string_view baseline;
+  Reading reading;
+  Compare compare;
+  double target;
+};
+
+// A counter of one benchmark against an absolute limit.
+struct LimitFigure {
+  std::string_view label;
+  std::string_view benchmark;
+  std::string_view counter;
+  std::string_view unit;
+  double limit;
+};
+
+constexpr std::array kRatioFigures{
+    RatioFigure{"raise -> ISR -> ack seen, target polling", "BM_Irqsim_RaiseToIsr_Polling", "BM_Raw_AtomicPingPong",
+                Reading::Time, Compare::AtMost, 1.5},
+    RatioFigure{"raise -> ISR -> ack seen, target parked", "BM_Irqsim_RaiseToIsr_Parked", "BM_Raw_WaitNotifyPingPong",
+                Reading::Time, Compare::AtMost, 1.3},
+    RatioFigure{"KeSynchronizeExecution, empty routine", "BM_Irqsim_KeSynchronizeExecution", "BM_Raw_SpinLockedCall",
+                Reading::Time, Compare::AtMost, 2.0},
+    RatioFigure{"KeAcquireSpinLock + KeReleaseSpinLock", "BM_Irqsim_KeAcquireReleaseSpinLock", "BM_Raw_SpinLockPair",
+                Reading::Time, Compare::AtMost, 1.5},
+    RatioFigure{"KeRaiseIrql + KeLowerIrql, nothing pending", "BM_Irqsim_KeRaiseLowerIrql", "BM_Raw_SpinLockPair",
+                Reading::Time, Compare::AtMost, 1.0},
+    RatioFigure{"message interrupts per second, 1 processor", "BM_Irqsim_MessageInterrupts", "BM_Raw_SpscHandoff",
+                Reading::Rate, Compare::AtLeast, 0.5},
+    RatioFigure{"Machine of 4 processors: create + destroy", "BM_Irqsim_MachineCreateDestroy/4",
+                "BM_Raw_StartJoinThreads/4", Reading::Time, Compare::AtMost, 1.5},
+    RatioFigure{"100,000 interrupts/s spread: 64 processors vs 2", "BM_Irqsim_SpreadInterrupts/64",
+                "BM_Irqsim_SpreadInterrupts/2", Reading::Rate, Compare::AtLeast, 0.5},
+};
+
+constexpr std::array kLimitFigures{
+    LimitFigure{"idle Machine of 64 processors, CPU per second", "BM_Irqsim_IdleMachineCpu/64", "cpu_ms_per_s", "ms",
+                10.0},
+    LimitFigure{"64 processors, 100,000 interrupts: RSS growth", "BM_Irqsim_SpreadInterrupts/64", "rss_growth_MiB",
+                "MiB", 16.0},
+};
+
+const Measurement* find(const Measurements& measured, std::string_view name) {
+  const auto found = measured.find(std::string(name));
+  return found == measured.end() ? nullptr : &found->second;
+}
+
+std::string time_text(double ns) {
+  if (ns >= 1e6) return fmt::format("{:.2f} ms", ns / 1e6);
+  if (ns >= 1e3) return fmt::format("{:.2f} us", ns / 1e3);
+  return fmt::format("{:.1f} ns", ns);
+}
+
+std::string rate_text(double per_second) {
+  if (per_second >= 1e6) return fmt::format("{:.2f} M/s", per_second / 1e6);
+  return fmt::format("{:.1f} k/s", per_second / 1e3);
+}
+
+std::optional<double> value(const Measurement& measurement, Reading reading) {
+  if (reading == Reading::Time) return measurement.real_time_ns;
+  const auto rate = measurement.counters.find("items_per_second");
+  if (rate == measurement.counters.end()) return std::nullopt;
+  return rate->second;
+}
+
+std::string text(double value, Reading reading) {
+  return reading == Reading::Time ? time_text(value) : rate_text(value);
+}
+
+bool meets(double value, Compare compare, double target) {
+  return compare == Compare::AtMost ? value <= target : value >= target;
+}
+
+std::string_view sign(Compare compare) { return compare == Compare::AtMost ? "<=" : ">="; }
+
+}  // namespace
+
+int print_figures(const Measurements& measured) {
+  int missed = 0;
+  fmt::print("\n{:<50} {:>12} {:>12} {:>8} {:>8}  {}\n", "figure (medians)", "irqsim", "baseline", "ratio", "target",
+             "met");
+  for (const RatioFigure& figure : kRatioFigures) {
+    const Measurement* irqsim = find(measured, figure.irqsim);
+    const Measurement* baseline = find(measured, figure.baseline);
+    if (irqsim == nullptr || baseline == nullptr) continue;
+    const auto ours = value(*irqsim, figure.reading);
+    const auto raw = value(*baseline, figure.reading);
+    if (!ours || !raw || *raw == 0) continue;
+    const double ratio = *ours / *raw;
+    const bool met = meets(ratio, figure.compare, figure.target);
+    missed += met ? 0 : 1;
+    fmt::print("{:<50} {:>12} {:>12} {:>8.2f} {:>5}{:<3.1f}  {}\n", figure.label, text(*ours, figure.reading),
+               text(*raw, figure.reading), ratio, sign(figure.compare), figure.target, met ? "yes" : "NO");
+  }
+  for (const LimitFigure& figure : kLimitFigures) {
+    const Measurement* measurement = find(measured, figure.benchmark);
+    if (measurement == nullptr) continue;
+    const auto counter = measurement->counters.find(std::string(figure.counter));
+    if (counter == measurement->counters.end()) continue;
+    const bool met = counter->second <= figure.limit;
+    missed += met ? 0 : 1;
+    fmt::print("{:<50} {:>12} {:>12} {:>8} {:>5}{:<3} {}\n", figure.label,
+               fmt::format("{:.2f} {}", counter->second, figure.unit), "-", "-", "<=",
+               fmt::format("{:g}", figure.limit), met ? " yes" : " NO");
+  }
+  return missed;
+}
+
+}  // namespace bench
