@@ -41,10 +41,10 @@ bool DpcQueues::insert(unsigned processor, const Dpc& dpc, DpcPlacement placemen
     // Counted before the lock is released, so the processor cannot finish it first.
     machine_.activity_started();
     if (request_processing || queue.entries.size() > machine_.config().dpc_queue_depth_limit) {
-      queue.state.store(kRequested, std::memory_order_release);
+      set_state(processor, kRequested);
     } else if (queue.state.load(std::memory_order_relaxed) == kEmpty) {
       queue.tick_deadline.store(next_clock_tick(), std::memory_order_relaxed);
-      queue.state.store(kDeferred, std::memory_order_release);
+      set_state(processor, kDeferred);
     }
   }
   // An idle processor runs its queue whatever was requested, as the Windows idle loop does.
@@ -60,11 +60,22 @@ bool DpcQueues::remove(const void* object) {
     Queue& queue = *queues_[found->second];
     std::erase_if(queue.entries, [object](const Entry& entry) { return entry.dpc.object == object; });
     queued_on_.erase(found);
-    if (queue.entries.empty()) queue.state.store(kEmpty, std::memory_order_release);
+    if (queue.entries.empty()) set_state(found->second, kEmpty);
   }
   finished_.notify_all();
   machine_.activity_finished();
   return true;
+}
+
+// Under mutex_. A processor whose queue is not empty looks at it at its preemption points.
+void DpcQueues::set_state(unsigned processor, State state) {
+  queues_[processor]->state.store(state, std::memory_order_release);
+  ExecutionContext& context = machine_.processor(processor).context();
+  if (state == kEmpty) {
+    context.clear_attention(attention::kDpcQueued);
+  } else {
+    context.set_attention(attention::kDpcQueued);
+  }
 }
 
 std::size_t DpcQueues::depth(unsigned processor) const {
@@ -106,7 +117,7 @@ void DpcQueues::retire(ExecutionContext& context) {
     {
       std::lock_guard lock(mutex_);
       if (queue.entries.empty()) {
-        queue.state.store(kEmpty, std::memory_order_release);
+        set_state(context.processor()->index(), kEmpty);
         break;
       }
       entry = queue.entries.front();
@@ -168,7 +179,7 @@ void DpcQueues::flush(ExecutionContext& caller) {
   std::vector<unsigned> to_wake;
   for (unsigned p = 0; p < queues_.size(); ++p) {
     if (queues_[p]->entries.empty()) continue;
-    queues_[p]->state.store(kRequested, std::memory_order_release);
+    set_state(p, kRequested);
     to_wake.push_back(p);
   }
   lock.unlock();

@@ -72,7 +72,7 @@ class DpcQueues {
     std::atomic<std::int64_t> tick_deadline{0};
   };
 
-  void request(unsigned processor);
+  void set_state(unsigned processor, State state);
   [[nodiscard]] std::int64_t next_clock_tick() const;
   [[nodiscard]] bool flushed(std::uint64_t last_ticket) const;
   void run_one(ExecutionContext& context, Queue& queue, const Entry& entry);

@@ -8,10 +8,24 @@
 #include "core/processor.hpp"
 #include "core/running_routine.hpp"
 
+// Defined here for wdm.h's inline routines: a simulated processor's thread points it at its
+// context's state when it starts.
+__thread irqsim_processor_state* irqsim_current_processor = nullptr;
+
 namespace irqsim::core {
 
+namespace detail {
+constinit thread_local ExecutionContext* processor_context = nullptr;
+}  // namespace detail
+
 ExecutionContext::ExecutionContext(Machine& machine, Processor* processor, std::uintptr_t lock_token)
-    : machine_(machine), processor_(processor), lock_token_(lock_token) {}
+    : machine_(machine), processor_(processor) {
+  state_.lock_token = lock_token;
+  // With the watchdog on, every preemption point times the running routine.
+  if (processor != nullptr && machine.config().watchdog_limit != std::chrono::microseconds::zero()) {
+    state_.attention = attention::kWatchdog;
+  }
+}
 
 std::optional<unsigned> ExecutionContext::processor_number() const {
   if (processor_ == nullptr) return std::nullopt;
@@ -19,36 +33,42 @@ std::optional<unsigned> ExecutionContext::processor_number() const {
 }
 
 void ExecutionContext::lower_to(Irql level) {
-  irql_.store(level, std::memory_order_seq_cst);
+  // Lowering out of a device IRQL races with the controller routing an interrupt here (it
+  // reads the IRQL, then sets an attention bit; this stores the IRQL, then reads the bits):
+  // both sides are sequentially consistent, so one of them sees the other. At or below
+  // DISPATCH_LEVEL no device interrupt is held back, and a DPC queued from another processor
+  // meanwhile runs at the next preemption point, as if it had been queued a moment later.
+  const bool from_device_level = irql() > irql::kDispatch;
+  irql_cell().store(level, from_device_level ? std::memory_order_seq_cst : std::memory_order_relaxed);
   preemption_point();
 }
 
-void ExecutionContext::preemption_point() {
-  if (processor_ == nullptr) return;
-  check_still_running();
-  if (running_routine_ != nullptr) running_routine_->check_watchdog();
-  take_pending_interrupts(*this);
-  if (irql() < irql::kDispatch) machine_.dpcs().retire_if_due(*this);
+void ExecutionContext::attend(std::uint32_t pending) {
+  if ((pending & attention::kHalting) != 0) check_still_running();
+  if ((pending & attention::kWatchdog) != 0 && running_routine_ != nullptr) running_routine_->check_watchdog();
+  if ((pending & (attention::kPendingIrqls | attention::kUnrouted)) != 0) take_pending_interrupts(*this);
+  // Read again: an ISR just taken may have queued a DPC.
+  if ((attention() & attention::kDpcQueued) != 0 && irql() < irql::kDispatch) machine_.dpcs().retire_if_due(*this);
 }
 
 void ExecutionContext::check_still_running() const {
   if (machine_.halted() || (processor_ != nullptr && processor_->stopping())) machine_.leave_halted_machine(*this);
 }
 
-std::optional<Irql> ExecutionContext::highest_held_lock_level() const noexcept {
-  for (int level = irql::kHigh; level >= 0; --level) {
-    if (held_by_level_[static_cast<std::size_t>(level)] != 0) return static_cast<Irql>(level);
-  }
-  return std::nullopt;
+void ExecutionContext::set_running_routine(RunningRoutine* routine) noexcept {
+  running_routine_ = routine;
+  state_.in_dpc_routine = routine != nullptr && routine->kind() == RoutineKind::DeferredProcedure ? 1 : 0;
 }
 
 void ExecutionContext::reset() noexcept {
-  irql_.store(irql::kPassive, std::memory_order_seq_cst);
-  held_by_level_.fill(0);
+  irql_cell().store(irql::kPassive, std::memory_order_seq_cst);
+  for (std::uint32_t& count : state_.held_locks) count = 0;
+  state_.held_lock_levels = 0;
 }
 
-ExecutionContext& current_context() {
-  if (Processor* processor = Processor::current()) return processor->context();
+namespace detail {
+
+ExecutionContext& external_context() {
   Machine& machine = Machine::active();
   // One context per (thread, machine): a thread's IRQL never leaks from one test's machine
   // into the next one.
@@ -60,5 +80,7 @@ ExecutionContext& current_context() {
   }
   return *context;
 }
+
+}  // namespace detail
 
 }  // namespace irqsim::core

@@ -236,9 +236,9 @@ std::optional<unsigned> InterruptController::pick_processor(const Vector& v) {
 void InterruptController::put_in_irr(unsigned processor, std::uint32_t vector) {
   Vector& v = vectors_[vector];
   LocalApic& apic = *apics_[processor];
-  apic.irr.set(vector);
+  apic.irr.push_back(vector);
   ++apic.irr_by_irql[v.irql];
-  apic.pending_irqls.fetch_or(irql_bit(v.irql), std::memory_order_seq_cst);
+  machine_.processor(processor).context().set_attention(irql_bit(v.irql));
   v.routed_to = static_cast<int>(processor);
   machine_.processor(processor).wake();
 }
@@ -246,10 +246,8 @@ void InterruptController::put_in_irr(unsigned processor, std::uint32_t vector) {
 void InterruptController::take_from_irr(unsigned processor, std::uint32_t vector) {
   Vector& v = vectors_[vector];
   LocalApic& apic = *apics_[processor];
-  apic.irr.reset(vector);
-  if (--apic.irr_by_irql[v.irql] == 0) {
-    apic.pending_irqls.fetch_and(static_cast<std::uint16_t>(~irql_bit(v.irql)), std::memory_order_seq_cst);
-  }
+  std::erase(apic.irr, vector);
+  if (--apic.irr_by_irql[v.irql] == 0) machine_.processor(processor).context().clear_attention(irql_bit(v.irql));
   v.routed_to = -1;
 }
 
@@ -259,11 +257,30 @@ void InterruptController::set_unrouted(std::uint32_t vector, bool unrouted) {
   v.unrouted = unrouted;
   if (unrouted) {
     unrouted_.push_back(vector);
-    if (unrouted_by_irql_[v.irql]++ == 0) unrouted_irqls_.fetch_or(irql_bit(v.irql), std::memory_order_seq_cst);
+    if (unrouted_by_irql_[v.irql]++ == 0) {
+      if (unrouted_irqls_.fetch_or(irql_bit(v.irql), std::memory_order_seq_cst) == 0) {
+        set_unrouted_attention(true);
+      }
+    }
   } else {
     std::erase(unrouted_, vector);
     if (--unrouted_by_irql_[v.irql] == 0) {
-      unrouted_irqls_.fetch_and(static_cast<std::uint16_t>(~irql_bit(v.irql)), std::memory_order_seq_cst);
+      const std::uint16_t bit = irql_bit(v.irql);
+      if (unrouted_irqls_.fetch_and(static_cast<std::uint16_t>(~bit), std::memory_order_seq_cst) == bit) {
+        set_unrouted_attention(false);
+      }
+    }
+  }
+}
+
+// Every processor looks at the unrouted vectors at its preemption points while there are any.
+void InterruptController::set_unrouted_attention(bool any) {
+  for (unsigned p = 0; p < processor_count_; ++p) {
+    ExecutionContext& context = machine_.processor(p).context();
+    if (any) {
+      context.set_attention(attention::kUnrouted);
+    } else {
+      context.clear_attention(attention::kUnrouted);
     }
   }
 }
@@ -281,10 +298,11 @@ void InterruptController::update_outstanding(Vector& v) {
 
 // ---- processor side ---------------------------------------------------------------------
 
-bool InterruptController::may_have_work_above(unsigned processor, int level) const noexcept {
+bool InterruptController::may_have_work_above(const ExecutionContext& processor, int level) const noexcept {
   const std::uint16_t above = bits_above(level);
-  return (apics_[processor]->pending_irqls.load(std::memory_order_seq_cst) & above) != 0 ||
-         (unrouted_irqls_.load(std::memory_order_seq_cst) & above) != 0;
+  const std::uint32_t pending = processor.attention();
+  return (pending & above) != 0 ||
+         ((pending & attention::kUnrouted) != 0 && (unrouted_irqls_.load(std::memory_order_seq_cst) & above) != 0);
 }
 
 std::optional<Acceptance> InterruptController::accept(unsigned processor, int level) {
@@ -300,8 +318,8 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   };
   std::optional<std::uint32_t> best;
   bool from_irr = false;
-  for (std::uint32_t vector = 0; vector < kVectorCount; ++vector) {
-    if (apic.irr.test(vector) && better(vector, best)) {
+  for (std::uint32_t vector : apic.irr) {
+    if (better(vector, best)) {
       best = vector;
       from_irr = true;
     }

@@ -11,7 +11,6 @@
 
 #include <array>
 #include <atomic>
-#include <bitset>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -23,6 +22,7 @@
 #include "core/interrupt_object.hpp"
 #include "core/topology.hpp"
 #include "irqsim/machine.hpp"
+#include "platform/short_mutex.hpp"
 
 namespace irqsim::core {
 
@@ -81,7 +81,7 @@ class InterruptController {
   // Windows runs them on a worker thread. The first is a lock-free hint checked at every
   // preemption point.
   static constexpr int kIdle = -1;
-  [[nodiscard]] bool may_have_work_above(unsigned processor, int level) const noexcept;
+  [[nodiscard]] bool may_have_work_above(const ExecutionContext& processor, int level) const noexcept;
   std::optional<Acceptance> accept(unsigned processor, int level);
   // Returns what is wrong when the vector is storming: a level line still asserted after
   // storm_threshold consecutive unclaimed deliveries, or after kClaimedStormFactor times as many
@@ -122,9 +122,10 @@ class InterruptController {
   };
 
   struct LocalApic {
-    std::bitset<kVectorCount> irr;
+    // The interrupt request register, as the vectors it holds: rarely more than a few, so a
+    // list is scanned faster than a 256-bit register.
+    std::vector<std::uint32_t> irr;
     std::array<std::uint16_t, irql::kHigh + 1> irr_by_irql{};
-    std::atomic<std::uint16_t> pending_irqls{0};
     std::uint64_t taken = 0;
   };
 
@@ -138,6 +139,7 @@ class InterruptController {
   void put_in_irr(unsigned processor, std::uint32_t vector);
   void take_from_irr(unsigned processor, std::uint32_t vector);
   void set_unrouted(std::uint32_t vector, bool unrouted);
+  void set_unrouted_attention(bool any);
   void update_outstanding(Vector& v);
 
   Machine& machine_;
@@ -145,7 +147,7 @@ class InterruptController {
   DeliveryPolicy policy_;
   unsigned storm_threshold_;
 
-  mutable std::mutex mutex_;
+  mutable platform::ShortMutex mutex_;
   std::array<Vector, kVectorCount> vectors_{};
   std::vector<std::unique_ptr<LocalApic>> apics_;
   std::vector<std::uint32_t> unrouted_;

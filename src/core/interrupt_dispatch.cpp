@@ -143,7 +143,7 @@ void take_interrupts_above(ExecutionContext& context, int level_of_code) {
   Processor* processor = context.processor();
   if (processor == nullptr) return;
   InterruptController& controller = context.machine().controller();
-  while (controller.may_have_work_above(processor->index(), level_of_code)) {
+  while (controller.may_have_work_above(context, level_of_code)) {
     context.check_still_running();
     auto accepted = controller.accept(processor->index(), level_of_code);
     if (!accepted) return;

@@ -1,17 +1,50 @@
 #include "core/interrupt_object.hpp"
 
+#include <algorithm>
+
 namespace irqsim::core {
 
 InterruptObjectPool::InterruptObjectPool(std::size_t capacity)
-    : capacity_(capacity), objects_(std::make_unique<InterruptObject[]>(capacity)) {
-  for (std::size_t i = 0; i < capacity; ++i) free_.push_back(i);
+    : capacity_(capacity),
+      blocks_(std::make_unique<std::atomic<InterruptObject*>[]>((capacity + kBlockSize - 1) / kBlockSize)),
+      block_count_((capacity + kBlockSize - 1) / kBlockSize) {}
+
+InterruptObject& InterruptObjectPool::object_at(std::size_t index) {
+  const std::size_t block = index / kBlockSize;
+  InterruptObject* first = blocks_[block].load(std::memory_order_relaxed);
+  if (first == nullptr) {
+    owned_blocks_.push_back(std::make_unique<InterruptObject[]>(std::min(kBlockSize, capacity_ - block * kBlockSize)));
+    first = owned_blocks_.back().get();
+    blocks_[block].store(first, std::memory_order_release);
+  }
+  return first[index % kBlockSize];
+}
+
+std::size_t InterruptObjectPool::index_of(const InterruptObject& object) const noexcept {
+  for (std::size_t block = 0; block < block_count_; ++block) {
+    const InterruptObject* first = blocks_[block].load(std::memory_order_acquire);
+    if (first != nullptr && &object >= first && &object < first + kBlockSize) {
+      return block * kBlockSize + static_cast<std::size_t>(&object - first);
+    }
+  }
+  return capacity_;
 }
 
 InterruptObject* InterruptObjectPool::allocate() {
   std::lock_guard lock(mutex_);
-  if (free_.empty()) return nullptr;
-  InterruptObject& object = objects_[free_.front()];
-  free_.pop_front();
+  std::size_t index = 0;
+  if (!given_back_.empty()) {
+    index = given_back_.back();
+    given_back_.pop_back();
+  } else if (made_ < capacity_) {
+    index = made_++;
+  } else if (!retired_.empty()) {
+    index = retired_.front();
+    retired_.pop_front();
+  } else {
+    return nullptr;
+  }
+  InterruptObject& object = object_at(index);
   object.state.store(InterruptObject::State::Connecting, std::memory_order_release);
   return &object;
 }
@@ -19,7 +52,7 @@ InterruptObject* InterruptObjectPool::allocate() {
 void InterruptObjectPool::give_back(InterruptObject& object) {
   object.state.store(InterruptObject::State::Free, std::memory_order_release);
   std::lock_guard lock(mutex_);
-  free_.push_front(static_cast<std::size_t>(&object - objects_.get()));
+  given_back_.push_back(index_of(object));
 }
 
 bool InterruptObjectPool::begin_disconnect(InterruptObject& object) noexcept {
@@ -31,29 +64,34 @@ bool InterruptObjectPool::begin_disconnect(InterruptObject& object) noexcept {
 void InterruptObjectPool::retire(InterruptObject& object) {
   object.state.store(InterruptObject::State::Disconnected, std::memory_order_release);
   std::lock_guard lock(mutex_);
-  free_.push_back(static_cast<std::size_t>(&object - objects_.get()));
+  retired_.push_back(index_of(object));
 }
 
 InterruptObjectPool::Lookup InterruptObjectPool::find(const void* handle,
                                                       InterruptObject** object) const noexcept {
   const auto address = reinterpret_cast<std::uintptr_t>(handle);
-  const auto first = reinterpret_cast<std::uintptr_t>(objects_.get());
-  const std::uintptr_t size = sizeof(InterruptObject);
-  if (address < first || address >= first + capacity_ * size || (address - first) % size != 0) {
-    return Lookup::Unknown;
+  for (std::size_t block = 0; block < block_count_; ++block) {
+    InterruptObject* first = blocks_[block].load(std::memory_order_acquire);
+    if (first == nullptr) break;  // blocks are built in order
+    const auto start = reinterpret_cast<std::uintptr_t>(first);
+    const std::uintptr_t size = sizeof(InterruptObject);
+    const std::size_t objects = std::min(kBlockSize, capacity_ - block * kBlockSize);
+    if (address < start || address >= start + objects * size) continue;
+    if ((address - start) % size != 0) return Lookup::Unknown;
+    InterruptObject& candidate = first[(address - start) / size];
+    switch (candidate.state.load(std::memory_order_acquire)) {
+      case InterruptObject::State::Connected:
+      case InterruptObject::State::Disconnecting:
+        *object = &candidate;
+        return Lookup::Connected;
+      case InterruptObject::State::Disconnected:
+        *object = &candidate;
+        return Lookup::Disconnected;
+      default:
+        return Lookup::Unknown;
+    }
   }
-  InterruptObject& candidate = objects_[(address - first) / size];
-  switch (candidate.state.load(std::memory_order_acquire)) {
-    case InterruptObject::State::Connected:
-    case InterruptObject::State::Disconnecting:
-      *object = &candidate;
-      return Lookup::Connected;
-    case InterruptObject::State::Disconnected:
-      *object = &candidate;
-      return Lookup::Disconnected;
-    default:
-      return Lookup::Unknown;
-  }
+  return Lookup::Unknown;
 }
 
 }  // namespace irqsim::core

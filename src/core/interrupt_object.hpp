@@ -3,11 +3,13 @@
 // processors, with the lock and IRQL its service routine runs under. The layer above decides
 // what the service routine is (a WDK ISR through a thunk); the core only calls it.
 //
-// Objects live in a fixed pool owned by the machine. A handle a driver passes back can then be
-// checked without touching memory that might not exist: inside the pool and connected, inside
-// the pool but disconnected (a use after free), or not an interrupt object at all. An object
-// being disconnected still counts as connected: its own ISR may use it until the end. Freed
-// objects are reused oldest-first, so a stale handle stays recognisable for a long time.
+// Objects live in a pool owned by the machine, made in blocks as connections need them and
+// never moved or freed before the machine. A handle a driver passes back can then be checked
+// without touching memory that might not exist: inside the pool and connected, inside the pool
+// but disconnected (a use after free), or not an interrupt object at all. An object being
+// disconnected still counts as connected: its own ISR may use it until the end. An object is
+// reused only once every other one has been used, and freed ones oldest-first, so a stale
+// handle stays recognisable for a long time.
 
 #include <atomic>
 #include <cstddef>
@@ -15,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "irqsim/irql.hpp"
 
@@ -74,10 +77,26 @@ class InterruptObjectPool {
   [[nodiscard]] Lookup find(const void* handle, InterruptObject** object) const noexcept;
 
  private:
+  // Objects per block: a machine that connects a few interrupts builds one block, not its
+  // whole capacity.
+  static constexpr std::size_t kBlockSize = 64;
+
+  [[nodiscard]] InterruptObject& object_at(std::size_t index);
+  [[nodiscard]] std::size_t index_of(const InterruptObject& object) const noexcept;
+
   std::size_t capacity_;
-  std::unique_ptr<InterruptObject[]> objects_;
+  // Block b holds objects b*kBlockSize onwards; published (release) once built, so find() can
+  // read the table without the mutex.
+  std::unique_ptr<std::atomic<InterruptObject*>[]> blocks_;
+  std::size_t block_count_;
   std::mutex mutex_;
-  std::deque<std::size_t> free_;
+  std::vector<std::unique_ptr<InterruptObject[]>> owned_blocks_;
+  // Objects never used yet are indices made_ onwards.
+  std::size_t made_ = 0;
+  // Objects whose connection failed: they never existed for a driver, so they go first.
+  std::vector<std::size_t> given_back_;
+  // Disconnected objects, oldest first.
+  std::deque<std::size_t> retired_;
 };
 
 }  // namespace irqsim::core

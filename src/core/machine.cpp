@@ -78,7 +78,8 @@ Machine::~Machine() {
 }
 
 void Machine::shut_down() {
-  for (auto& processor : processors_) processor->stop();
+  for (auto& processor : processors_) processor->request_stop();
+  for (auto& processor : processors_) processor->join();
 }
 
 Machine& Machine::active() {
@@ -182,7 +183,10 @@ void Machine::bug_check(const ExecutionContext& context, std::uint32_t code, std
     halted_.store(true, std::memory_order_release);
   }
   events_.notify_all();
-  for (auto& processor : processors_) processor->wake();
+  for (auto& processor : processors_) {
+    processor->context().set_attention(attention::kHalting);
+    processor->wake();
+  }
   leave_halted_machine(context);
 }
 

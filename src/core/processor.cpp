@@ -24,7 +24,8 @@ Processor::Processor(Machine& machine, unsigned index)
 }
 
 Processor::~Processor() {
-  stop();
+  request_stop();
+  join();
   std::shared_ptr<WorkItem>* holder = nullptr;
   while (work_.pop(holder)) delete holder;
 }
@@ -36,14 +37,20 @@ void Processor::submit(std::shared_ptr<WorkItem> item) {
   wake();
 }
 
-void Processor::stop() {
+void Processor::request_stop() noexcept {
   stop_.store(true, std::memory_order_release);
+  context_.set_attention(attention::kHalting);
   wake();
+}
+
+void Processor::join() {
   if (thread_.joinable()) thread_.join();
 }
 
 void Processor::main() {
   this_processor = this;
+  detail::processor_context = &context_;
+  irqsim_current_processor = &context_.shared_state();
   try {
     serve();
   } catch (const ProcessorHalt&) {

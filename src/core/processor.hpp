@@ -36,8 +36,10 @@ class Processor {
   void submit(std::shared_ptr<WorkItem> item);
   // Something changed for this processor: a pending interrupt, work, a halt.
   void wake() noexcept { doorbell_.ring(); }
-  // Asks the thread to finish and joins it.
-  void stop();
+  // Asks the thread to finish; join() waits for it. A machine asks all its processors before
+  // joining any, so they wind down in parallel.
+  void request_stop() noexcept;
+  void join();
 
  private:
   void main();

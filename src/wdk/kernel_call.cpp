@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "core/machine.hpp"
-#include "core/running_routine.hpp"
 
 namespace irqsim::wdk {
 
@@ -105,8 +104,7 @@ void lower_irql(core::ExecutionContext& context, Irql level, std::string_view ap
                           "the one saved when it was raised.",
                           api, irql_name(current), irql_name(level)));
   }
-  const core::RunningRoutine* routine = context.running_routine();
-  if (routine != nullptr && routine->kind() == core::RoutineKind::DeferredProcedure && level < irql::kDispatch) {
+  if (context.in_dpc_routine() && level < irql::kDispatch) {
     constexpr std::uint64_t kInsideDpcRoutine = 1;
     bug_check(context, bugcheck::kDriverVerifierDetectedViolation,
               {bugcheck::kVerifierLowerToHigherIrql, current, level, kInsideDpcRoutine},
