@@ -8,7 +8,7 @@
 # be covered by its family, a backticked prefix ending in `*` (`CM_RESOURCE_MEMORY_*`). Prose does
 # not count, so a name mentioned only under "Not provided" is still reported. What is extracted, from
 # the way these headers are written (one declaration starts at the beginning of a line):
-# - routines: `<type> Name(` at the start of a line, optionally after DECLSPEC_NORETURN or inline;
+# - routines: `<type> Name(` at the start of a line, optionally after DECLSPEC_NORETURN, inline or FORCEINLINE;
 # - interface methods: `virtual <type> Name(` inside `struct IName ... {`, as `IName::Name`;
 # - function-like macros (`#define Name(`), which drivers call like routines;
 # - types: a typedef'd struct, union or enum (`} NAME;`), a typedef that is not a pointer, a
@@ -65,7 +65,7 @@ function(declared_names header out)
       list(APPEND names "${CMAKE_MATCH_1}|type")
     elseif(line MATCHES "^extern const ${identifier} (${identifier})$")
       list(APPEND names "${CMAKE_MATCH_1}|data")
-    elseif(line MATCHES "^(DECLSPEC_NORETURN |inline )?${identifier}[ *&]+(${identifier})\\(")
+    elseif(line MATCHES "^(DECLSPEC_NORETURN |inline |FORCEINLINE )?${identifier}[ *&]+(${identifier})\\(")
       list(APPEND names "${CMAKE_MATCH_2}|routine")
     endif()
   endforeach()

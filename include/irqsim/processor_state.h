@@ -41,6 +41,56 @@ extern "C" {
  *  processor (such threads always take the library path). */
 extern __thread irqsim_processor_state* irqsim_current_processor;
 
+/** @name Library paths of wdm.h's inline routines
+ *  Each does everything its WDK routine does: the preemption point, every check (a failed one
+ *  is a bug check) and the work. The inline routines call them whenever their fast path does
+ *  not apply. */
+/** @{ */
+/** @brief KeGetCurrentIrql. */
+uint8_t irqsim_get_current_irql(void);
+/** @brief KfRaiseIrql. */
+uint8_t irqsim_raise_irql(uint8_t new_irql);
+/** @brief KeRaiseIrqlToDpcLevel. */
+uint8_t irqsim_raise_irql_to_dpc_level(void);
+/** @brief KeLowerIrql. */
+void irqsim_lower_irql(uint8_t new_irql);
+/** @brief KeAcquireSpinLockRaiseToDpc. */
+uint8_t irqsim_acquire_spin_lock_raise_to_dpc(uintptr_t* spin_lock);
+/** @brief KeReleaseSpinLock. */
+void irqsim_release_spin_lock(uintptr_t* spin_lock, uint8_t new_irql);
+/** @brief KeAcquireSpinLockAtDpcLevel. */
+void irqsim_acquire_spin_lock_at_dpc_level(uintptr_t* spin_lock);
+/** @brief KeReleaseSpinLockFromDpcLevel. */
+void irqsim_release_spin_lock_from_dpc_level(uintptr_t* spin_lock);
+/** @brief The preemption point of the calling processor, for an inline routine that found its
+ *  attention word set after lowering the IRQL. */
+void irqsim_preemption_point(void);
+/** @} */
+
+/** @brief Whether the processor may lower its IRQL to `new_irql` while holding spin locks of
+ *  the IRQLs in `held_levels`: not below a held lock's IRQL, and not below DISPATCH_LEVEL (2)
+ *  inside a DPC routine. Otherwise the library path reports the bug check. */
+static __inline__ int irqsim_may_lower_to(const irqsim_processor_state* state, unsigned held_levels,
+                                          uint8_t new_irql) {
+  return (held_levels >> (new_irql + 1u)) == 0 && !(state->in_dpc_routine && new_irql < 2);
+}
+
+/** @brief Stores a lower IRQL, then takes the preemption point if anything is pending. Lowering
+ *  out of a device IRQL (above DISPATCH_LEVEL, 2) races with the interrupt controller routing
+ *  an interrupt here, so it is sequentially consistent with it, as the library path is. */
+static __inline__ void irqsim_store_lower_irql(irqsim_processor_state* state, uint8_t new_irql) {
+  uint32_t pending;
+  /* Constant memory orders only: a variable one is treated as sequentially consistent. */
+  if (state->irql > 2) {
+    __atomic_store_n(&state->irql, new_irql, __ATOMIC_SEQ_CST);
+    pending = __atomic_load_n(&state->attention, __ATOMIC_SEQ_CST);
+  } else {
+    __atomic_store_n(&state->irql, new_irql, __ATOMIC_RELAXED);
+    pending = __atomic_load_n(&state->attention, __ATOMIC_RELAXED);
+  }
+  if (pending != 0) irqsim_preemption_point();
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,9 @@
 #include "core/interrupt_controller.hpp"
 
 #include <algorithm>
+#include <utility>
+
+#include <boost/container/small_vector.hpp>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -25,6 +28,21 @@ InterruptController::InterruptController(Machine& machine, const MachineConfig& 
       policy_(config.delivery),
       storm_threshold_(config.storm_threshold) {
   for (unsigned i = 0; i < processor_count_; ++i) apics_.push_back(std::make_unique<LocalApic>());
+  doorbells_to_ring_.reserve(processor_count_);
+}
+
+InterruptController::Locked::Locked(InterruptController& controller) : controller_(controller) {
+  controller_.mutex_.lock();
+}
+
+InterruptController::Locked::~Locked() {
+  boost::container::small_vector<unsigned, 4> doorbells(controller_.doorbells_to_ring_.begin(),
+                                                        controller_.doorbells_to_ring_.end());
+  controller_.doorbells_to_ring_.clear();
+  const unsigned finished = std::exchange(controller_.activities_finished_, 0);
+  controller_.mutex_.unlock();
+  for (unsigned processor : doorbells) controller_.machine_.processor(processor).wake();
+  for (unsigned i = 0; i < finished; ++i) controller_.machine_.activity_finished();
 }
 
 namespace {
@@ -46,13 +64,19 @@ const InterruptController::Vector& InterruptController::at(std::uint32_t vector)
 // ---- lines ------------------------------------------------------------------------------
 
 void InterruptController::pulse(std::uint32_t vector) {
-  std::lock_guard lock(mutex_);
-  at(vector).latched = true;
+  Vector& v = at(vector);
+  // An edge while an earlier one is still latched merges with it and changes nothing else, so
+  // it takes no lock: a raiser outpacing the processor does not slow it down. Every write of
+  // the latch is a read-modify-write, so the exchange in accept() that takes the latched edge
+  // reads this one (or a later one): whatever the device did before this edge happens before
+  // the ISR that serves it.
+  if (v.latched.exchange(true, std::memory_order_acq_rel)) return;
+  const Locked lock(*this);
   reevaluate(vector);
 }
 
 void InterruptController::drive_line(std::uint32_t vector, LineDriver driver, bool active) {
-  std::lock_guard lock(mutex_);
+  const Locked lock(*this);
   Vector& v = at(vector);
   const auto found = std::ranges::find(v.line_drivers, driver);
   if (active == (found != v.line_drivers.end())) return;
@@ -66,7 +90,7 @@ void InterruptController::drive_line(std::uint32_t vector, LineDriver driver, bo
   if (v.line == was_asserted) return;
   if (v.line) {
     // An edge-triggered input sees the rising edge; a level-triggered one sees the level.
-    if (connected(v) && v.mode == TriggerMode::Edge) v.latched = true;
+    if (connected(v) && v.mode == TriggerMode::Edge) v.latched.exchange(true, std::memory_order_acq_rel);
   } else {
     v.unclaimed_in_a_row = 0;
     v.asserted_in_a_row = 0;
@@ -80,7 +104,7 @@ bool InterruptController::line_asserted(std::uint32_t vector) const {
 }
 
 void InterruptController::set_masked(std::uint32_t vector, bool masked) {
-  std::lock_guard lock(mutex_);
+  const Locked lock(*this);
   at(vector).masked = masked;
   reevaluate(vector);
 }
@@ -98,7 +122,7 @@ std::uint64_t InterruptController::interrupts_taken(unsigned processor) const {
 // ---- connection -------------------------------------------------------------------------
 
 InterruptController::ConnectResult InterruptController::connect(InterruptObject& object) {
-  std::lock_guard lock(mutex_);
+  const Locked lock(*this);
   Vector& v = at(object.vector);
   if (connected(v)) {
     if (!v.shareable || !object.shareable) return ConnectResult::NotShareable;
@@ -120,7 +144,7 @@ InterruptController::ConnectResult InterruptController::connect(InterruptObject&
 
 void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& object) {
   {
-    std::lock_guard lock(mutex_);
+    const Locked lock(*this);
     Vector& v = at(object.vector);
     auto chain = std::make_shared<Chain>();
     ProcessorSet processors;
@@ -152,7 +176,7 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
   platform::Backoff backoff;
   while (true) {
     {
-      std::lock_guard lock(mutex_);
+      const Locked lock(*this);
       if (vectors_[object.vector].in_service_of_earlier_chains == 0) return;
     }
     // A processor unwinds when the machine halts. Any other thread keeps waiting even then:
@@ -167,7 +191,7 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
 }
 
 void InterruptController::set_active(InterruptObject& object, bool active) {
-  std::lock_guard lock(mutex_);
+  const Locked lock(*this);
   if (object.active.exchange(active) == active) return;
   Vector& v = at(object.vector);
   if (active) {
@@ -183,7 +207,7 @@ void InterruptController::set_active(InterruptObject& object, bool active) {
 bool InterruptController::wants_delivery(const Vector& v) const noexcept {
   if (!connected(v) || v.masked || v.inactive_objects == v.chain->size()) return false;
   const bool level_pending = v.mode == TriggerMode::Level && v.line && v.in_service == 0;
-  return v.latched || level_pending;
+  return v.latched.load(std::memory_order_relaxed) || level_pending;
 }
 
 void InterruptController::reevaluate(std::uint32_t vector) {
@@ -240,7 +264,7 @@ void InterruptController::put_in_irr(unsigned processor, std::uint32_t vector) {
   ++apic.irr_by_irql[v.irql];
   machine_.processor(processor).context().set_attention(irql_bit(v.irql));
   v.routed_to = static_cast<int>(processor);
-  machine_.processor(processor).wake();
+  doorbells_to_ring_.push_back(processor);
 }
 
 void InterruptController::take_from_irr(unsigned processor, std::uint32_t vector) {
@@ -292,7 +316,7 @@ void InterruptController::update_outstanding(Vector& v) {
   if (outstanding) {
     machine_.activity_started();
   } else {
-    machine_.activity_finished();
+    ++activities_finished_;  // once the mutex is released (Locked)
   }
 }
 
@@ -306,7 +330,7 @@ bool InterruptController::may_have_work_above(const ExecutionContext& processor,
 }
 
 std::optional<Acceptance> InterruptController::accept(unsigned processor, int level) {
-  std::lock_guard lock(mutex_);
+  const Locked lock(*this);
   LocalApic& apic = *apics_[processor];
   // Highest IRQL wins; within one IRQL the higher vector, as a local APIC prioritises.
   auto better = [&](std::uint32_t candidate, std::optional<std::uint32_t> best) {
@@ -338,7 +362,7 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   } else {
     set_unrouted(*best, false);
   }
-  v.latched = false;
+  v.latched.exchange(false, std::memory_order_acq_rel);
   ++v.in_service;
   ++v.stats.deliveries;
   if (v.deliverable_since) {
@@ -353,7 +377,7 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
 }
 
 void InterruptController::abandon(const Acceptance& accepted) {
-  std::lock_guard lock(mutex_);
+  const Locked lock(*this);
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
   if (accepted.chain_generation != v.chain_generation) --v.in_service_of_earlier_chains;
@@ -361,7 +385,7 @@ void InterruptController::abandon(const Acceptance& accepted) {
 }
 
 std::optional<std::string> InterruptController::end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome) {
-  std::lock_guard lock(mutex_);
+  const Locked lock(*this);
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
   if (accepted.chain_generation != v.chain_generation) --v.in_service_of_earlier_chains;

@@ -105,7 +105,8 @@ class InterruptController {
     bool masked = false;
     std::vector<LineDriver> line_drivers;
     bool line = false;  // some driver holds the line active
-    bool latched = false;
+    // An edge waits to be taken. Written only by read-modify-writes (see pulse()).
+    std::atomic<bool> latched{false};
     // When the vector last became deliverable; a delivery's latency is measured from here.
     std::optional<std::chrono::steady_clock::time_point> deliverable_since;
     unsigned in_service = 0;
@@ -142,12 +143,30 @@ class InterruptController {
   void set_unrouted_attention(bool any);
   void update_outstanding(Vector& v);
 
+  // The mutex, held. What would make another thread run (ringing a processor's doorbell,
+  // finishing an activity a test waits for) is collected while it is held and done once it
+  // is released, so the woken thread never finds the mutex still held by its waker's system
+  // call.
+  class Locked {
+   public:
+    explicit Locked(InterruptController& controller);
+    ~Locked();
+    Locked(const Locked&) = delete;
+    Locked& operator=(const Locked&) = delete;
+
+   private:
+    InterruptController& controller_;
+  };
+
   Machine& machine_;
   unsigned processor_count_;
   DeliveryPolicy policy_;
   unsigned storm_threshold_;
 
   mutable platform::ShortMutex mutex_;
+  // Deferred by Locked until the mutex is released.
+  std::vector<unsigned> doorbells_to_ring_;
+  unsigned activities_finished_ = 0;
   std::array<Vector, kVectorCount> vectors_{};
   std::vector<std::unique_ptr<LocalApic>> apics_;
   std::vector<std::uint32_t> unrouted_;

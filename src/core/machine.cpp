@@ -133,9 +133,24 @@ void Machine::submit(unsigned processor, std::shared_ptr<WorkItem> item) {
   processors_[processor]->submit(std::move(item));
 }
 
+namespace {
+// Counts a thread as waiting on the machine's events while it is in scope.
+class CountedWaiter {
+ public:
+  explicit CountedWaiter(std::atomic<unsigned>& waiters) : waiters_(waiters) { waiters_.fetch_add(1, std::memory_order_seq_cst); }
+  ~CountedWaiter() { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
+  CountedWaiter(const CountedWaiter&) = delete;
+  CountedWaiter& operator=(const CountedWaiter&) = delete;
+
+ private:
+  std::atomic<unsigned>& waiters_;
+};
+}  // namespace
+
 void Machine::wait_for(const WorkItem& item) {
   std::unique_lock lock(events_mutex_);
-  events_.wait(lock, [&] { return item.state.load(std::memory_order_acquire) != WorkItem::State::Queued; });
+  const CountedWaiter counted(waiters_);
+  events_.wait(lock, [&] { return item.state.load(std::memory_order_seq_cst) != WorkItem::State::Queued; });
 }
 
 void Machine::record_posted_failure(std::exception_ptr error) {
@@ -146,18 +161,20 @@ void Machine::record_posted_failure(std::exception_ptr error) {
 // ---- quiescence -----------------------------------------------------------------------------
 
 void Machine::activity_finished() {
-  if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) notify_waiters();
+  if (busy_.fetch_sub(1, std::memory_order_seq_cst) == 1) notify_waiters();
 }
 
 void Machine::notify_waiters() {
+  if (waiters_.load(std::memory_order_seq_cst) == 0) return;
   { std::lock_guard lock(events_mutex_); }
   events_.notify_all();
 }
 
 void Machine::wait_until_quiescent(std::chrono::milliseconds timeout) {
   std::unique_lock lock(events_mutex_);
+  const CountedWaiter counted(waiters_);
   const bool settled = events_.wait_for(lock, timeout, [&] {
-    return busy_.load(std::memory_order_acquire) == 0 || halted();
+    return busy_.load(std::memory_order_seq_cst) == 0 || halted();
   });
   if (halted()) {
     report_observed_ = true;

@@ -86,9 +86,10 @@ class Machine {
   void record_posted_failure(std::exception_ptr error);
 
   // Quiescence: every outstanding interrupt, queued DPC or work item counts one activity.
-  void activity_started() noexcept { busy_.fetch_add(1, std::memory_order_acq_rel); }
+  void activity_started() noexcept { busy_.fetch_add(1, std::memory_order_seq_cst); }
   void activity_finished();
   void wait_until_quiescent(std::chrono::milliseconds timeout);
+  // Wakes the threads waiting for quiescence or for a work item; costs nothing when none is.
   void notify_waiters();
 
   // Bug checks. The first one wins and halts the machine; the caller unwinds: a processor
@@ -111,6 +112,10 @@ class Machine {
   DpcQueues dpcs_;
 
   std::atomic<std::int64_t> busy_{0};
+  // Threads inside a wait on events_. A waiter counts itself before it looks at what it waits
+  // for, and a notifier changes that before it looks here (all sequentially consistent), so a
+  // notifier that sees no waiter has nobody to wake.
+  std::atomic<unsigned> waiters_{0};
   mutable std::mutex events_mutex_;
   std::condition_variable events_;
   std::exception_ptr posted_failure_;

@@ -136,7 +136,7 @@ void Processor::call(WorkItem& item) {
 }
 
 void Processor::finish(WorkItem& item, WorkItem::State state) {
-  item.state.store(state, std::memory_order_release);
+  item.state.store(state, std::memory_order_seq_cst);
   machine_.activity_finished();
   machine_.notify_waiters();
 }

@@ -1,4 +1,5 @@
-// KeGetCurrentIrql, KfRaiseIrql (KeRaiseIrql), KeLowerIrql, KeRaiseIrqlToDpcLevel.
+// The library paths of wdm.h's inline KeGetCurrentIrql, KfRaiseIrql (KeRaiseIrql), KeLowerIrql
+// and KeRaiseIrqlToDpcLevel, and the preemption point their fast paths call after lowering.
 
 #include <fmt/format.h>
 
@@ -8,9 +9,9 @@ using namespace irqsim;
 
 extern "C" {
 
-KIRQL KeGetCurrentIrql(void) { return wdk::enter().irql(); }
+uint8_t irqsim_get_current_irql(void) { return wdk::enter().irql(); }
 
-KIRQL KfRaiseIrql(KIRQL NewIrql) {
+uint8_t irqsim_raise_irql(uint8_t NewIrql) {
   auto& context = wdk::enter();
   const Irql current = context.irql();
   if (NewIrql < current || NewIrql > HIGH_LEVEL) {
@@ -24,14 +25,16 @@ KIRQL KfRaiseIrql(KIRQL NewIrql) {
   return current;
 }
 
-VOID KeLowerIrql(KIRQL NewIrql) { wdk::lower_irql(wdk::enter(), NewIrql, "KeLowerIrql"); }
+void irqsim_lower_irql(uint8_t NewIrql) { wdk::lower_irql(wdk::enter(), NewIrql, "KeLowerIrql"); }
 
-KIRQL KeRaiseIrqlToDpcLevel(void) {
+uint8_t irqsim_raise_irql_to_dpc_level(void) {
   auto& context = wdk::enter();
   wdk::require_irql_at_most(context, DISPATCH_LEVEL, bugcheck::kRuleIrqlKeDispatchLte, "KeRaiseIrqlToDpcLevel");
   const Irql current = context.irql();
   context.raise_to(DISPATCH_LEVEL);
   return current;
 }
+
+void irqsim_preemption_point(void) { core::current_context().preemption_point(); }
 
 }  // extern "C"

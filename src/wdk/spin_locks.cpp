@@ -1,5 +1,6 @@
-// Executive spin locks: KeInitializeSpinLock, KeAcquireSpinLock(RaiseToDpc), KeReleaseSpinLock,
-// the At/FromDpcLevel pair and KeTryToAcquireSpinLockAtDpcLevel.
+// Executive spin locks: KeInitializeSpinLock and KeTryToAcquireSpinLockAtDpcLevel, and the
+// library paths of wdm.h's inline KeAcquireSpinLock(RaiseToDpc), KeReleaseSpinLock and the
+// At/FromDpcLevel pair.
 
 #include <atomic>
 
@@ -18,7 +19,7 @@ VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock) {
   std::atomic_ref<KSPIN_LOCK>(*SpinLock).store(0, std::memory_order_release);
 }
 
-KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
+uint8_t irqsim_acquire_spin_lock_raise_to_dpc(uintptr_t* SpinLock) {
   constexpr std::string_view api = "KeAcquireSpinLock";
   auto& context = wdk::enter();
   wdk::require_irql_at_most(context, DISPATCH_LEVEL, bugcheck::kVerifierAcquireSpinLockAboveDispatch, api,
@@ -30,7 +31,7 @@ KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
   return previous;
 }
 
-VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
+void irqsim_release_spin_lock(uintptr_t* SpinLock, uint8_t NewIrql) {
   constexpr std::string_view api = "KeReleaseSpinLock";
   auto& context = wdk::enter();
   if (context.irql() != DISPATCH_LEVEL) {
@@ -45,7 +46,7 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
   wdk::lower_irql(context, NewIrql, api);
 }
 
-VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
+void irqsim_acquire_spin_lock_at_dpc_level(uintptr_t* SpinLock) {
   constexpr std::string_view api = "KeAcquireSpinLockAtDpcLevel";
   auto& context = wdk::enter();
   wdk::require_irql_at_least(context, DISPATCH_LEVEL, bugcheck::kVerifierAcquireAtDpcBelowDispatch, api,
@@ -54,7 +55,7 @@ VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
   core::spin_lock::acquire(context, *SpinLock, DISPATCH_LEVEL, api);
 }
 
-VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
+void irqsim_release_spin_lock_from_dpc_level(uintptr_t* SpinLock) {
   constexpr std::string_view api = "KeReleaseSpinLockFromDpcLevel";
   auto& context = wdk::enter();
   wdk::require_irql_at_least(context, DISPATCH_LEVEL, bugcheck::kVerifierReleaseFromDpcBelowDispatch, api,

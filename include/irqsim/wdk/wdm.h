@@ -19,11 +19,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../processor_state.h"
 #include "irqsim_sal.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** @brief A routine the compiler always inlines, as the WDK's FORCEINLINE routines are. */
+#define FORCEINLINE static __inline__ __attribute__((always_inline))
 
 /** @name Basic types (LLP64 widths) */
 /** @{ */
@@ -854,15 +858,32 @@ typedef struct _IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS {
 typedef IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS *PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS;
 /** @} */
 
-/** @name IRQL routines */
+/** @name IRQL routines
+ * As in the x64 WDK, where they read and write the processor's CR8, these are inline. On a
+ * simulated processor with nothing pending and nothing to check, they only read and write its
+ * IRQL; otherwise, and on threads that are not simulated processors, they call the library
+ * (processor_state.h), which checks everything and takes pending interrupts and DPCs. */
 /** @{ */
 /** @brief Returns the IRQL of the current processor (or of the calling thread if it is not one). */
-KIRQL KeGetCurrentIrql(void);
+FORCEINLINE KIRQL KeGetCurrentIrql(void) {
+  irqsim_processor_state *State = irqsim_current_processor;
+  if (State != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0) return State->irql;
+  return irqsim_get_current_irql();
+}
 /**
  * @brief Raises the IRQL to NewIrql and returns the previous IRQL.
  * Bug check 0xC4/0x30 if NewIrql is below the current IRQL or above HIGH_LEVEL.
  */
-KIRQL KfRaiseIrql(KIRQL NewIrql);
+FORCEINLINE KIRQL KfRaiseIrql(KIRQL NewIrql) {
+  irqsim_processor_state *State = irqsim_current_processor;
+  if (State != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 && NewIrql >= State->irql &&
+      NewIrql <= HIGH_LEVEL) {
+    const KIRQL OldIrql = State->irql;
+    __atomic_store_n(&State->irql, NewIrql, __ATOMIC_RELAXED);
+    return OldIrql;
+  }
+  return irqsim_raise_irql(NewIrql);
+}
 /** @brief Raises the IRQL to NewIrql and stores the previous IRQL in *OldIrql. */
 #define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = KfRaiseIrql(NewIrql))
 /**
@@ -870,9 +891,24 @@ KIRQL KfRaiseIrql(KIRQL NewIrql);
  * above NewIrql are taken before it returns. Bug check 0xC4/0x31 if NewIrql is above the
  * current IRQL; 0xF if a spin lock held needs a higher IRQL.
  */
-VOID KeLowerIrql(KIRQL NewIrql);
+FORCEINLINE VOID KeLowerIrql(KIRQL NewIrql) {
+  irqsim_processor_state *State = irqsim_current_processor;
+  if (State != NULL && NewIrql <= State->irql && irqsim_may_lower_to(State, State->held_lock_levels, NewIrql)) {
+    irqsim_store_lower_irql(State, NewIrql);
+    return;
+  }
+  irqsim_lower_irql(NewIrql);
+}
 /** @brief Raises to DISPATCH_LEVEL and returns the previous IRQL. Bug check 0xC4/0x00020011 above DISPATCH_LEVEL. */
-KIRQL KeRaiseIrqlToDpcLevel(void);
+FORCEINLINE KIRQL KeRaiseIrqlToDpcLevel(void) {
+  irqsim_processor_state *State = irqsim_current_processor;
+  if (State != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 && State->irql <= DISPATCH_LEVEL) {
+    const KIRQL OldIrql = State->irql;
+    __atomic_store_n(&State->irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
+    return OldIrql;
+  }
+  return irqsim_raise_irql_to_dpc_level();
+}
 /** @} */
 
 /** @name Executive spin locks */
@@ -883,18 +919,66 @@ VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
  * @brief Raises to DISPATCH_LEVEL, acquires the lock and returns the previous IRQL.
  * Bug check 0xC4/0x42 above DISPATCH_LEVEL, 0xF if this processor already owns the lock.
  */
-KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
+FORCEINLINE KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
+  irqsim_processor_state *State = irqsim_current_processor;
+  KSPIN_LOCK Free = 0;
+  if (State != NULL && SpinLock != NULL && State->irql <= DISPATCH_LEVEL &&
+      __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 &&
+      __atomic_compare_exchange_n(SpinLock, &Free, State->lock_token, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    const KIRQL OldIrql = State->irql;
+    __atomic_store_n(&State->irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
+    if (State->held_locks[DISPATCH_LEVEL]++ == 0) State->held_lock_levels |= 1u << DISPATCH_LEVEL;
+    return OldIrql;
+  }
+  return irqsim_acquire_spin_lock_raise_to_dpc(SpinLock);
+}
 /** @brief Acquires the lock at DISPATCH_LEVEL and stores the previous IRQL in *OldIrql. */
 #define KeAcquireSpinLock(SpinLock, OldIrql) (*(OldIrql) = KeAcquireSpinLockRaiseToDpc(SpinLock))
 /**
  * @brief Releases a lock taken with KeAcquireSpinLock and lowers to NewIrql.
  * Bug check 0xC4/0x32 if not at DISPATCH_LEVEL, 0x10 if this processor does not own the lock.
  */
-VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
+FORCEINLINE VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
+  irqsim_processor_state *State = irqsim_current_processor;
+  if (State != NULL && SpinLock != NULL && State->irql == DISPATCH_LEVEL && State->held_locks[DISPATCH_LEVEL] != 0 &&
+      __atomic_load_n(SpinLock, __ATOMIC_RELAXED) == State->lock_token) {
+    const unsigned HeldAfter = State->held_locks[DISPATCH_LEVEL] == 1
+                                   ? State->held_lock_levels & ~(1u << DISPATCH_LEVEL)
+                                   : State->held_lock_levels;
+    if (NewIrql <= DISPATCH_LEVEL && irqsim_may_lower_to(State, HeldAfter, NewIrql)) {
+      __atomic_store_n(SpinLock, (KSPIN_LOCK)0, __ATOMIC_RELEASE);
+      --State->held_locks[DISPATCH_LEVEL];
+      State->held_lock_levels = (USHORT)HeldAfter;
+      irqsim_store_lower_irql(State, NewIrql);
+      return;
+    }
+  }
+  irqsim_release_spin_lock(SpinLock, NewIrql);
+}
 /** @brief Acquires the lock without changing IRQL. Bug check 0xC4/0x40 below DISPATCH_LEVEL. */
-VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+FORCEINLINE VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
+  irqsim_processor_state *State = irqsim_current_processor;
+  KSPIN_LOCK Free = 0;
+  if (State != NULL && SpinLock != NULL && State->irql >= DISPATCH_LEVEL &&
+      __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 &&
+      __atomic_compare_exchange_n(SpinLock, &Free, State->lock_token, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (State->held_locks[DISPATCH_LEVEL]++ == 0) State->held_lock_levels |= 1u << DISPATCH_LEVEL;
+    return;
+  }
+  irqsim_acquire_spin_lock_at_dpc_level(SpinLock);
+}
 /** @brief Releases a lock taken at DISPATCH_LEVEL. Bug check 0xC4/0x41 below DISPATCH_LEVEL. */
-VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+FORCEINLINE VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
+  irqsim_processor_state *State = irqsim_current_processor;
+  if (State != NULL && SpinLock != NULL && State->irql >= DISPATCH_LEVEL && State->held_locks[DISPATCH_LEVEL] != 0 &&
+      __atomic_load_n(SpinLock, __ATOMIC_RELAXED) == State->lock_token) {
+    __atomic_store_n(SpinLock, (KSPIN_LOCK)0, __ATOMIC_RELEASE);
+    if (--State->held_locks[DISPATCH_LEVEL] == 0) State->held_lock_levels &= (USHORT)~(1u << DISPATCH_LEVEL);
+    if (__atomic_load_n(&State->attention, __ATOMIC_RELAXED) != 0) irqsim_preemption_point();
+    return;
+  }
+  irqsim_release_spin_lock_from_dpc_level(SpinLock);
+}
 /**
  * @brief Acquires the lock if it is free and returns TRUE; returns FALSE at once if another
  * owner holds it. Bug check 0xC4/0x40 below DISPATCH_LEVEL; 0xF if the caller already owns the
