@@ -36,7 +36,7 @@ void check_owner(ExecutionContext& context, std::uintptr_t& lock, std::uintptr_t
 
 }  // namespace
 
-void acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
+void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
   std::atomic_ref<std::uintptr_t> cell(lock);
   std::uintptr_t owner = cell.load(std::memory_order_relaxed);
   platform::Backoff backoff;
@@ -71,17 +71,11 @@ bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required,
   return true;
 }
 
-void release(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
-  std::atomic_ref<std::uintptr_t> cell(lock);
-  const std::uintptr_t owner = cell.load(std::memory_order_relaxed);
-  if (owner != context.lock_token()) {
-    context.machine().bug_check(
-        context, bugcheck::kSpinLockNotOwned, {address_of(lock), owner, 0, 0},
-        fmt::format("{} released spin lock {:#x}, which this processor does not own ({}).", api,
-                    address_of(lock), owner == 0 ? "it is not held" : "another owner holds it"));
-  }
-  cell.store(0, std::memory_order_release);
-  context.note_lock_released(required);
+void report_not_owned(ExecutionContext& context, std::uintptr_t& lock, std::uintptr_t owner, std::string_view api) {
+  context.machine().bug_check(
+      context, bugcheck::kSpinLockNotOwned, {address_of(lock), owner, 0, 0},
+      fmt::format("{} released spin lock {:#x}, which this processor does not own ({}).", api, address_of(lock),
+                  owner == 0 ? "it is not held" : "another owner holds it"));
 }
 
 }  // namespace irqsim::core::spin_lock

@@ -4,22 +4,42 @@
 // above the current IRQL, as a real processor spinning at DISPATCH_LEVEL does. Ownership
 // mistakes become bug checks naming `api`.
 
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 
+#include "core/execution_context.hpp"
 #include "irqsim/irql.hpp"
 
-namespace irqsim::core {
+namespace irqsim::core::spin_lock {
 
-class ExecutionContext;
-
-namespace spin_lock {
+// The waiting and the reports, out of line.
+void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api);
+[[noreturn]] void report_not_owned(ExecutionContext& context, std::uintptr_t& lock, std::uintptr_t owner,
+                                   std::string_view api);
 
 // `required` is the IRQL the lock is used at: DISPATCH_LEVEL for executive spin locks, the
 // SynchronizeIrql for interrupt locks. It is recorded so that lowering below it is caught.
-void acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api);
-bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api);
-void release(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api);
+// A free lock is taken at once; anything else goes to acquire_contended.
+inline void acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
+  std::uintptr_t free = 0;
+  if (std::atomic_ref<std::uintptr_t>(lock).compare_exchange_strong(free, context.lock_token(),
+                                                                    std::memory_order_acquire,
+                                                                    std::memory_order_relaxed)) {
+    context.note_lock_acquired(required);
+    return;
+  }
+  acquire_contended(context, lock, required, api);
+}
 
-}  // namespace spin_lock
-}  // namespace irqsim::core
+bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api);
+
+inline void release(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
+  std::atomic_ref<std::uintptr_t> cell(lock);
+  const std::uintptr_t owner = cell.load(std::memory_order_relaxed);
+  if (owner != context.lock_token()) report_not_owned(context, lock, owner, api);
+  cell.store(0, std::memory_order_release);
+  context.note_lock_released(required);
+}
+
+}  // namespace irqsim::core::spin_lock
