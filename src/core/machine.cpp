@@ -137,7 +137,9 @@ namespace {
 // Counts a thread as waiting on the machine's events while it is in scope.
 class CountedWaiter {
  public:
-  explicit CountedWaiter(std::atomic<unsigned>& waiters) : waiters_(waiters) { waiters_.fetch_add(1, std::memory_order_seq_cst); }
+  explicit CountedWaiter(std::atomic<unsigned>& waiters) : waiters_(waiters) {
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+  }
   ~CountedWaiter() { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
   CountedWaiter(const CountedWaiter&) = delete;
   CountedWaiter& operator=(const CountedWaiter&) = delete;

@@ -85,7 +85,8 @@ void BM_Irqsim_KeSynchronizeExecution(benchmark::State& state) {
     state.SkipWithError("IoConnectInterrupt failed");
     return;
   }
-  on_processor(state, machine, [interrupt] { benchmark::DoNotOptimize(KeSynchronizeExecution(interrupt, EmptyRoutine, nullptr)); });
+  on_processor(state, machine,
+               [interrupt] { benchmark::DoNotOptimize(KeSynchronizeExecution(interrupt, EmptyRoutine, nullptr)); });
   IoDisconnectInterrupt(interrupt);
 }
 BENCHMARK(BM_Irqsim_KeSynchronizeExecution);
@@ -102,7 +103,8 @@ void BM_Irqsim_CallSynchronizedRoutine(benchmark::State& state) {
   PcNewInterruptSync(&sync, nullptr, resources, 0, InterruptSyncModeNormal);
   sync->RegisterServiceRoutine(EmptyPortClassRoutine, nullptr, FALSE);
   sync->Connect();
-  on_processor(state, machine, [sync] { benchmark::DoNotOptimize(sync->CallSynchronizedRoutine(EmptyPortClassRoutine, nullptr)); });
+  on_processor(state, machine,
+               [sync] { benchmark::DoNotOptimize(sync->CallSynchronizedRoutine(EmptyPortClassRoutine, nullptr)); });
   sync->Disconnect();
   sync->Release();
   resources->Release();

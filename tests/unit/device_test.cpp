@@ -194,6 +194,47 @@ TEST(DeviceMessages, MessagesNotYetTakenCoalesce) {
   IoDisconnectInterrupt(object);
 }
 
+struct StatusReader {
+  Device device;
+  std::atomic<std::uint64_t> seen{0};
+};
+
+BOOLEAN ReadStatusIsr(PKINTERRUPT, PVOID context) {
+  auto& reader = *static_cast<StatusReader*>(context);
+  reader.seen.store(reader.device.stored_register(0), std::memory_order_relaxed);
+  return TRUE;
+}
+
+// A merged message changes nothing at the controller, but what the device did before sending
+// it still reaches the ISR that serves the pending one.
+TEST(DeviceMessages, TheIsrServingMergedMessagesSeesWhatTheDeviceWroteBeforeTheLast) {
+  Machine m({.processors = 1});
+  StatusReader reader{m.plug({.name = "msi",
+                              .message_kind = MessageKind::Msi,
+                              .messages = {{.vector = 0x70, .irql = 7}},
+                              .register_bytes = 0x10})};
+  PKINTERRUPT object = ConnectLatched(ReadStatusIsr, &reader, 0x70, 7, 7);
+  // Processor 0 holds the messages off at HIGH_LEVEL while the test thread plays the device.
+  std::atomic<bool> raised{false};
+  std::atomic<bool> device_done{false};
+  m.post(0, [&] {
+    const KIRQL old = RaiseTo(HIGH_LEVEL);
+    raised.store(true);
+    while (!device_done.load()) std::this_thread::yield();
+    KeLowerIrql(old);
+  });
+  while (!raised.load()) std::this_thread::yield();
+  for (std::uint64_t status = 1; status <= 5; ++status) {
+    reader.device.store_register(0, status);
+    reader.device.signal_message(0);
+  }
+  device_done.store(true);
+  m.wait_until_quiescent();
+  EXPECT_EQ(reader.seen.load(), 5u);
+  EXPECT_EQ(m.stats(0x70).deliveries, 1u);
+  IoDisconnectInterrupt(object);
+}
+
 // ---- registers ----------------------------------------------------------------------------------
 
 TEST(DeviceRegisters, StartZeroedAndHoldWhatIsStored) {

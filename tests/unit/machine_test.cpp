@@ -65,6 +65,26 @@ TEST(MachineConfig, GroupSizeOutsideOneToSixtyFourIsRejected) {
   EXPECT_THROW(irqsim::Machine({.processors = 2, .processors_per_group = 65}), std::invalid_argument);
 }
 
+TEST(MachineConfig, NegativeIdleSpinIsRejected) {
+  EXPECT_THROW(irqsim::Machine({.idle_spin = -1us}), std::invalid_argument);
+}
+
+// Parking at once and polling for an hour are both only a matter of speed: interrupts are
+// delivered, and the machine shuts down promptly either way.
+TEST(MachineConfig, ProcessorsThatParkAtOnceOrKeepPollingBothTakeInterrupts) {
+  for (const std::chrono::microseconds idle_spin : {std::chrono::microseconds(0), std::chrono::microseconds(1h)}) {
+    irqsim::Machine m({.processors = 2, .idle_spin = idle_spin});
+    IsrRecord isr;
+    PKINTERRUPT object = Connect(RecordingIsr, &isr);
+    for (int i = 0; i < 20; ++i) {
+      m.pulse(kVector);
+      m.wait_until_quiescent();
+    }
+    EXPECT_EQ(isr.runs.load(), 20) << "idle_spin " << idle_spin.count() << " us";
+    IoDisconnectInterrupt(object);
+  }
+}
+
 TEST(MachineConfig, ReportsItsProcessors) {
   irqsim::Machine m({.processors = 3});
   EXPECT_EQ(m.processor_count(), 3u);
