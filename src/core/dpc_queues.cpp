@@ -57,10 +57,11 @@ bool DpcQueues::remove(const void* object) {
     std::lock_guard lock(mutex_);
     const auto found = queued_on_.find(object);
     if (found == queued_on_.end()) return false;
-    Queue& queue = *queues_[found->second];
-    std::erase_if(queue.entries, [object](const Entry& entry) { return entry.dpc.object == object; });
+    const unsigned processor = found->second;
     queued_on_.erase(found);
-    if (queue.entries.empty()) set_state(found->second, kEmpty);
+    Queue& queue = *queues_[processor];
+    std::erase_if(queue.entries, [object](const Entry& entry) { return entry.dpc.object == object; });
+    if (queue.entries.empty()) set_state(processor, kEmpty);
   }
   finished_.notify_all();
   machine_.activity_finished();

@@ -1,11 +1,10 @@
 #include "core/interrupt_controller.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include <boost/container/small_vector.hpp>
-#include <stdexcept>
-
 #include <fmt/format.h>
 
 #include "core/execution_context.hpp"

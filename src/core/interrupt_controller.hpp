@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -93,9 +94,16 @@ class InterruptController {
   void abandon(const Acceptance& accepted);
 
  private:
+  // Bytes in a cache line of the hosts irqsim runs on (x86-64, arm64).
+  static constexpr std::size_t kCacheLine = 64;
+
   struct Vector {
+    // An edge waits to be taken. Written only by read-modify-writes (see pulse()), on a cache
+    // line of its own: a device raising faster than a processor serves it hammers this flag,
+    // and the processor should not lose the rest of the vector's state to it each time.
+    alignas(kCacheLine) std::atomic<bool> latched{false};
     // Programmed by the first connection, cleared when the last one goes.
-    Irql irql = 0;
+    alignas(kCacheLine) Irql irql = 0;
     TriggerMode mode = TriggerMode::Level;
     bool shareable = false;
     ProcessorSet processors;
@@ -105,8 +113,6 @@ class InterruptController {
     bool masked = false;
     std::vector<LineDriver> line_drivers;
     bool line = false;  // some driver holds the line active
-    // An edge waits to be taken. Written only by read-modify-writes (see pulse()).
-    std::atomic<bool> latched{false};
     // When the vector last became deliverable; a delivery's latency is measured from here.
     std::optional<std::chrono::steady_clock::time_point> deliverable_since;
     unsigned in_service = 0;
