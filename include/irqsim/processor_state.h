@@ -13,7 +13,7 @@
 /**
  * @brief One simulated processor's IRQL, held spin locks and pending work, laid out for C.
  *
- * Only the processor's own thread writes `irql`, `in_dpc_routine` and the lock counts; other
+ * Only the processor's own thread writes `irql`, `dpc_routine_floor` and the lock counts; other
  * threads read `irql` (atomically) and set bits in `attention` (atomically).
  */
 typedef struct irqsim_processor_state {
@@ -23,8 +23,10 @@ typedef struct irqsim_processor_state {
   uint32_t attention;
   /** @brief The processor's IRQL. */
   uint8_t irql;
-  /** @brief Nonzero while the innermost routine running is a DPC routine. */
-  uint8_t in_dpc_routine;
+  /** @brief 1 << DISPATCH_LEVEL while the innermost routine running is a DPC routine, which may
+   *  not lower the IRQL below DISPATCH_LEVEL; 0 otherwise. Checked together with
+   *  `held_lock_levels`. */
+  uint8_t dpc_routine_floor;
   /** @brief Bit L set while the processor holds a spin lock that requires IRQL L. */
   uint16_t held_lock_levels;
   /** @brief The value a spin lock holds while this processor owns it. */
@@ -72,7 +74,7 @@ void irqsim_preemption_point(void);
  *  inside a DPC routine. Otherwise the library path reports the bug check. */
 static __inline__ int irqsim_may_lower_to(const irqsim_processor_state* state, unsigned held_levels,
                                           uint8_t new_irql) {
-  return (held_levels >> (new_irql + 1u)) == 0 && !(state->in_dpc_routine && new_irql < 2);
+  return ((held_levels | state->dpc_routine_floor) >> (new_irql + 1u)) == 0;
 }
 
 /** @brief Stores a lower IRQL, then takes the preemption point if anything is pending. Lowering

@@ -57,7 +57,8 @@ void ExecutionContext::check_still_running() const {
 
 void ExecutionContext::set_running_routine(RunningRoutine* routine) noexcept {
   running_routine_ = routine;
-  state_.in_dpc_routine = routine != nullptr && routine->kind() == RoutineKind::DeferredProcedure ? 1 : 0;
+  const bool dpc = routine != nullptr && routine->kind() == RoutineKind::DeferredProcedure;
+  state_.dpc_routine_floor = dpc ? std::uint8_t{1u << irql::kDispatch} : std::uint8_t{0};
 }
 
 void ExecutionContext::reset() noexcept {

@@ -97,7 +97,7 @@ class ExecutionContext {
   // The innermost ISR or DPC routine running in this context, or nullptr.
   [[nodiscard]] const RunningRoutine* running_routine() const noexcept { return running_routine_; }
   [[nodiscard]] RunningRoutine* running_routine() noexcept { return running_routine_; }
-  [[nodiscard]] bool in_dpc_routine() const noexcept { return state_.in_dpc_routine != 0; }
+  [[nodiscard]] bool in_dpc_routine() const noexcept { return state_.dpc_routine_floor != 0; }
   void set_running_routine(RunningRoutine* routine) noexcept;
 
   // After an exception escaped driver code: back to a clean PASSIVE_LEVEL state.
