@@ -8,6 +8,7 @@
 #include "core/execution_context.hpp"
 #include "core/processor.hpp"
 #include "core/work_item.hpp"
+#include "platform/backoff.hpp"
 
 namespace irqsim::core {
 
@@ -173,6 +174,14 @@ void Machine::notify_waiters() {
 }
 
 void Machine::wait_until_quiescent(std::chrono::milliseconds timeout) {
+  // Most waits end within microseconds: poll for as long as an idle processor would before
+  // sleeping on the condition variable, so a settled machine needs no wake-up.
+  const auto start = std::chrono::steady_clock::now();
+  while (busy_.load(std::memory_order_seq_cst) != 0 && !halted() &&
+         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start) <
+             config_.idle_spin) {
+    platform::cpu_relax();
+  }
   std::unique_lock lock(events_mutex_);
   const CountedWaiter counted(waiters_);
   const bool settled = events_.wait_for(lock, timeout, [&] {
