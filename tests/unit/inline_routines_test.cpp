@@ -125,9 +125,12 @@ TEST(InlineRoutines, TheWatchdogStopsADpcRoutineThatOnlyCallsInlineRoutines) {
   KDPC dpc;
   KeInitializeDpc(&dpc, LoopingDpc, &looper);
   KeSetTargetProcessorDpc(&dpc, 1);
+  const auto started = std::chrono::steady_clock::now();
   KeInsertQueueDpc(&dpc, nullptr, nullptr);
   const auto report = bug_check_from([&] { m.wait_until_quiescent(); });
   EXPECT_THAT(report, Optional(Field(&irqsim::BugCheckReport::code, irqsim::bugcheck::kDpcWatchdogViolation)));
+  // Inside the loop, not when the routine returns after its 30 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
 }
 
 TEST(InlineRoutines, ReleasingALockToPassiveLevelInsideADpcRoutineBugChecks0xC4With0x31) {
