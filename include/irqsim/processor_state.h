@@ -77,10 +77,14 @@ static __inline__ int irqsim_may_lower_to(const irqsim_processor_state* state, u
   return ((held_levels | state->dpc_routine_floor) >> (new_irql + 1u)) == 0;
 }
 
-/** @brief Stores a lower IRQL, then takes the preemption point if anything is pending. Lowering
- *  out of a device IRQL (above DISPATCH_LEVEL, 2) races with the interrupt controller routing
- *  an interrupt here, so it is sequentially consistent with it, as the library path is. */
-static __inline__ void irqsim_store_lower_irql(irqsim_processor_state* state, uint8_t new_irql) {
+/** @brief Stores a lower IRQL and returns the attention word read after it: nonzero means the
+ *  caller must take its preemption point. The inline routines and the library both lower this
+ *  way. Lowering out of a device IRQL (above DISPATCH_LEVEL, 2) races with the interrupt
+ *  controller routing an interrupt here (it reads the IRQL, then sets an attention bit; this
+ *  stores the IRQL, then reads the bits), so both are sequentially consistent and one sees the
+ *  other. At or below DISPATCH_LEVEL no device interrupt is held back, and a DPC queued from
+ *  another processor meanwhile runs at the next preemption point, as if queued a moment later. */
+static __inline__ uint32_t irqsim_store_lower_irql(irqsim_processor_state* state, uint8_t new_irql) {
   uint32_t pending;
   /* Constant memory orders only: a variable one is treated as sequentially consistent. */
   if (state->irql > 2) {
@@ -90,7 +94,7 @@ static __inline__ void irqsim_store_lower_irql(irqsim_processor_state* state, ui
     __atomic_store_n(&state->irql, new_irql, __ATOMIC_RELAXED);
     pending = __atomic_load_n(&state->attention, __ATOMIC_RELAXED);
   }
-  if (pending != 0) irqsim_preemption_point();
+  return pending;
 }
 
 #ifdef __cplusplus

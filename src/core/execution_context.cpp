@@ -33,14 +33,9 @@ std::optional<unsigned> ExecutionContext::processor_number() const {
 }
 
 void ExecutionContext::lower_to(Irql level) {
-  // Lowering out of a device IRQL races with the controller routing an interrupt here (it
-  // reads the IRQL, then sets an attention bit; this stores the IRQL, then reads the bits):
-  // both sides are sequentially consistent, so one of them sees the other. At or below
-  // DISPATCH_LEVEL no device interrupt is held back, and a DPC queued from another processor
-  // meanwhile runs at the next preemption point, as if it had been queued a moment later.
-  const bool from_device_level = irql() > irql::kDispatch;
-  irql_cell().store(level, from_device_level ? std::memory_order_seq_cst : std::memory_order_relaxed);
-  preemption_point();
+  // The same store as wdm.h's inline routines, with the same fences.
+  const std::uint32_t pending = irqsim_store_lower_irql(&state_, level);
+  if (processor_ != nullptr && pending != 0) attend(pending);
 }
 
 void ExecutionContext::attend(std::uint32_t pending) {

@@ -20,12 +20,16 @@ InterruptObject& InterruptObjectPool::object_at(std::size_t index) {
   return first[index % kBlockSize];
 }
 
-std::size_t InterruptObjectPool::index_of(const InterruptObject& object) const noexcept {
+std::size_t InterruptObjectPool::slot_at(const void* address) const noexcept {
+  const auto wanted = reinterpret_cast<std::uintptr_t>(address);
   for (std::size_t block = 0; block < block_count_; ++block) {
     const InterruptObject* first = blocks_[block].load(std::memory_order_acquire);
-    if (first != nullptr && &object >= first && &object < first + kBlockSize) {
-      return block * kBlockSize + static_cast<std::size_t>(&object - first);
-    }
+    if (first == nullptr) break;  // blocks are built in order
+    const auto start = reinterpret_cast<std::uintptr_t>(first);
+    const std::size_t objects = std::min(kBlockSize, capacity_ - block * kBlockSize);
+    if (wanted < start || wanted >= start + objects * sizeof(InterruptObject)) continue;
+    if ((wanted - start) % sizeof(InterruptObject) != 0) return capacity_;
+    return block * kBlockSize + (wanted - start) / sizeof(InterruptObject);
   }
   return capacity_;
 }
@@ -52,7 +56,7 @@ InterruptObject* InterruptObjectPool::allocate() {
 void InterruptObjectPool::give_back(InterruptObject& object) {
   object.state.store(InterruptObject::State::Free, std::memory_order_release);
   std::lock_guard lock(mutex_);
-  given_back_.push_back(index_of(object));
+  given_back_.push_back(slot_at(&object));
 }
 
 bool InterruptObjectPool::begin_disconnect(InterruptObject& object) noexcept {
@@ -64,34 +68,25 @@ bool InterruptObjectPool::begin_disconnect(InterruptObject& object) noexcept {
 void InterruptObjectPool::retire(InterruptObject& object) {
   object.state.store(InterruptObject::State::Disconnected, std::memory_order_release);
   std::lock_guard lock(mutex_);
-  retired_.push_back(index_of(object));
+  retired_.push_back(slot_at(&object));
 }
 
 InterruptObjectPool::Lookup InterruptObjectPool::find(const void* handle,
                                                       InterruptObject** object) const noexcept {
-  const auto address = reinterpret_cast<std::uintptr_t>(handle);
-  for (std::size_t block = 0; block < block_count_; ++block) {
-    InterruptObject* first = blocks_[block].load(std::memory_order_acquire);
-    if (first == nullptr) break;  // blocks are built in order
-    const auto start = reinterpret_cast<std::uintptr_t>(first);
-    const std::uintptr_t size = sizeof(InterruptObject);
-    const std::size_t objects = std::min(kBlockSize, capacity_ - block * kBlockSize);
-    if (address < start || address >= start + objects * size) continue;
-    if ((address - start) % size != 0) return Lookup::Unknown;
-    InterruptObject& candidate = first[(address - start) / size];
-    switch (candidate.state.load(std::memory_order_acquire)) {
-      case InterruptObject::State::Connected:
-      case InterruptObject::State::Disconnecting:
-        *object = &candidate;
-        return Lookup::Connected;
-      case InterruptObject::State::Disconnected:
-        *object = &candidate;
-        return Lookup::Disconnected;
-      default:
-        return Lookup::Unknown;
-    }
+  const std::size_t slot = slot_at(handle);
+  if (slot == capacity_) return Lookup::Unknown;
+  InterruptObject* candidate = blocks_[slot / kBlockSize].load(std::memory_order_acquire) + slot % kBlockSize;
+  switch (candidate->state.load(std::memory_order_acquire)) {
+    case InterruptObject::State::Connected:
+    case InterruptObject::State::Disconnecting:
+      *object = candidate;
+      return Lookup::Connected;
+    case InterruptObject::State::Disconnected:
+      *object = candidate;
+      return Lookup::Disconnected;
+    default:
+      return Lookup::Unknown;
   }
-  return Lookup::Unknown;
 }
 
 }  // namespace irqsim::core

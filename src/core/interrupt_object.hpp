@@ -82,7 +82,8 @@ class InterruptObjectPool {
   static constexpr std::size_t kBlockSize = 64;
 
   [[nodiscard]] InterruptObject& object_at(std::size_t index);
-  [[nodiscard]] std::size_t index_of(const InterruptObject& object) const noexcept;
+  // The slot of the built object starting at `address`, or capacity_ when there is none.
+  [[nodiscard]] std::size_t slot_at(const void* address) const noexcept;
 
   std::size_t capacity_;
   // Block b holds objects b*kBlockSize onwards; published (release) once built, so find() can

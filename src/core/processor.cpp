@@ -10,10 +10,6 @@
 
 namespace irqsim::core {
 
-namespace {
-thread_local Processor* this_processor = nullptr;
-}
-
 Processor::Processor(Machine& machine, unsigned index)
     : machine_(machine),
       index_(index),
@@ -30,7 +26,9 @@ Processor::~Processor() {
   while (work_.pop(holder)) delete holder;
 }
 
-Processor* Processor::current() noexcept { return this_processor; }
+Processor* Processor::current() noexcept {
+  return detail::processor_context != nullptr ? detail::processor_context->processor() : nullptr;
+}
 
 void Processor::submit(std::shared_ptr<WorkItem> item) {
   work_.push(new std::shared_ptr<WorkItem>(std::move(item)));
@@ -48,7 +46,6 @@ void Processor::join() {
 }
 
 void Processor::main() {
-  this_processor = this;
   detail::processor_context = &context_;
   irqsim_current_processor = &context_.shared_state();
   try {

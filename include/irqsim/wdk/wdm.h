@@ -894,7 +894,7 @@ FORCEINLINE KIRQL KfRaiseIrql(KIRQL NewIrql) {
 FORCEINLINE VOID KeLowerIrql(KIRQL NewIrql) {
   irqsim_processor_state *State = irqsim_current_processor;
   if (State != NULL && NewIrql <= State->irql && irqsim_may_lower_to(State, State->held_lock_levels, NewIrql)) {
-    irqsim_store_lower_irql(State, NewIrql);
+    if (irqsim_store_lower_irql(State, NewIrql) != 0) irqsim_preemption_point();
     return;
   }
   irqsim_lower_irql(NewIrql);
@@ -949,7 +949,7 @@ FORCEINLINE VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
       __atomic_store_n(SpinLock, (KSPIN_LOCK)0, __ATOMIC_RELEASE);
       --State->held_locks[DISPATCH_LEVEL];
       State->held_lock_levels = (USHORT)HeldAfter;
-      irqsim_store_lower_irql(State, NewIrql);
+      if (irqsim_store_lower_irql(State, NewIrql) != 0) irqsim_preemption_point();
       return;
     }
   }
