@@ -35,6 +35,10 @@ InterruptController::Locked::Locked(InterruptController& controller) : controlle
 }
 
 InterruptController::Locked::~Locked() {
+  if (controller_.doorbells_to_ring_.empty() && controller_.activities_finished_ == 0) {
+    controller_.mutex_.unlock();
+    return;
+  }
   boost::container::small_vector<unsigned, 4> doorbells(controller_.doorbells_to_ring_.begin(),
                                                         controller_.doorbells_to_ring_.end());
   controller_.doorbells_to_ring_.clear();
@@ -69,7 +73,11 @@ void InterruptController::pulse(std::uint32_t vector) {
   // the latch is a read-modify-write, so the exchange in accept() that takes the latched edge
   // reads this one (or a later one): whatever the device did before this edge happens before
   // the ISR that serves it.
-  if (v.latched.exchange(true, std::memory_order_acq_rel)) return;
+  if (v.latched.exchange(true, std::memory_order_seq_cst)) return;
+  // Nor does an edge on an owned vector: its owner looks at the latch when it lets go. Each
+  // side writes its flag and then reads the other's, sequentially consistent, so at least one
+  // of them sees the edge.
+  if (v.owned.load(std::memory_order_seq_cst)) return;
   const Locked lock(*this);
   reevaluate(vector);
 }
@@ -136,6 +144,7 @@ InterruptController::ConnectResult InterruptController::connect(InterruptObject&
   chain->push_back(&object);
   v.chain = std::move(chain);
   v.processors |= machine_.topology().processors_in(object.group, object.affinity);
+  v.processor_count = v.processors.count();
   object.state.store(InterruptObject::State::Connected, std::memory_order_release);
   reevaluate(object.vector);
   return ConnectResult::Connected;
@@ -154,6 +163,7 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
       processors |= machine_.topology().processors_in(other->group, other->affinity);
     }
     v.processors = processors;
+    v.processor_count = processors.count();
     if (chain->empty()) {
       // Nothing can take the vector any more: withdraw it from wherever it waits, before its
       // IRQL is forgotten (a latched edge stays latched for the next connection).
@@ -211,18 +221,20 @@ bool InterruptController::wants_delivery(const Vector& v) const noexcept {
 
 void InterruptController::reevaluate(std::uint32_t vector) {
   Vector& v = vectors_[vector];
-  const bool wanted = wants_delivery(v);
-  if (!wanted) {
-    v.deliverable_since.reset();
-  } else if (!v.deliverable_since) {
-    v.deliverable_since = std::chrono::steady_clock::now();
-  }
-  if (wanted && v.routed_to < 0 && !v.unrouted) {
-    route(vector);
-  } else if (!wanted && v.unrouted) {
-    set_unrouted(vector, false);
-  }
-  update_outstanding(v);
+  do {
+    const bool wanted = wants_delivery(v);
+    if (!wanted) {
+      v.deliverable_since.reset();
+    } else if (!v.deliverable_since) {
+      v.deliverable_since = std::chrono::steady_clock::now();
+    }
+    if (wanted && v.routed_to < 0 && !v.unrouted) {
+      route(vector);
+    } else if (!wanted && v.unrouted) {
+      set_unrouted(vector, false);
+    }
+    update_outstanding(v);
+  } while (owner_released_edge(v));
 }
 
 void InterruptController::route(std::uint32_t vector) {
@@ -319,6 +331,15 @@ void InterruptController::update_outstanding(Vector& v) {
   }
 }
 
+// Called wherever the vector's ownership may end (see Vector::owned); true when it just has
+// and an edge pulse() left to the owner is latched, which the caller must route.
+bool InterruptController::owner_released_edge(Vector& v) {
+  const bool owned = v.routed_to >= 0 || v.unrouted || (v.in_service > 0 && v.in_service >= v.processor_count);
+  if (owned == v.owned.load(std::memory_order_relaxed)) return false;
+  v.owned.store(owned, std::memory_order_seq_cst);
+  return !owned && v.latched.load(std::memory_order_seq_cst);
+}
+
 // ---- processor side ---------------------------------------------------------------------
 
 bool InterruptController::may_have_work_above(const ExecutionContext& processor, int level) const noexcept {
@@ -372,6 +393,7 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   }
   ++apic.taken;
   update_outstanding(v);
+  if (owner_released_edge(v)) reevaluate(*best);
   return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation};
 }
 

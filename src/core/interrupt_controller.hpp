@@ -102,11 +102,16 @@ class InterruptController {
     // line of its own: a device raising faster than a processor serves it hammers this flag,
     // and the processor should not lose the rest of the vector's state to it each time.
     alignas(kCacheLine) std::atomic<bool> latched{false};
+    // The vector waits in a request register or unrouted, or every processor that could take
+    // it is serving it: whoever changes that looks at the latch again (owner_released_edge()),
+    // so pulse() needs no lock while this holds. Written under the mutex, read beside the latch.
+    std::atomic<bool> owned{false};
     // Programmed by the first connection, cleared when the last one goes.
     alignas(kCacheLine) Irql irql = 0;
     TriggerMode mode = TriggerMode::Level;
     bool shareable = false;
     ProcessorSet processors;
+    std::size_t processor_count = 0;  // of `processors`, which changes only on (dis)connection
     std::shared_ptr<const Chain> chain;
     unsigned inactive_objects = 0;
     // Line and delivery state.
@@ -148,6 +153,7 @@ class InterruptController {
   void set_unrouted(std::uint32_t vector, bool unrouted);
   void set_unrouted_attention(bool any);
   void update_outstanding(Vector& v);
+  bool owner_released_edge(Vector& v);
 
   // The mutex, held. What would make another thread run (ringing a processor's doorbell,
   // finishing an activity a test waits for) is collected while it is held and done once it

@@ -290,6 +290,65 @@ TEST(Quiescence, TimesOutWhileAnIsrIsStillRunning) {
   IoDisconnectInterrupt(object);
 }
 
+// ---- edges while the vector is in service -----------------------------------------------------
+
+// Raises the next edge the moment the ISR has counted the previous one, so most edges arrive
+// while the vector is still in service or ending it. Returns false if one was lost (its ISR
+// call did not come within a generous deadline).
+bool EveryEdgeRaisedDuringServiceIsDelivered(irqsim::Machine& m, const IsrRecord& isr, int edges) {
+  for (int i = 1; i <= edges; ++i) {
+    m.pulse(kVector);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (isr.runs.load() < i) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+  }
+  return true;
+}
+
+TEST(EdgesDuringService, AnEdgeWhileTheOnlyProcessorOfTheVectorServesItIsTakenAfterIt) {
+  irqsim::Machine m({.processors = 2});
+  IsrRecord isr;
+  PKINTERRUPT object = ConnectLatched(RecordingIsr, &isr, kVector, kDeviceIrql, kSyncIrql, 0b10);
+  EXPECT_TRUE(EveryEdgeRaisedDuringServiceIsDelivered(m, isr, 5000));
+  m.wait_until_quiescent();
+  EXPECT_EQ(isr.processor.load(), 1);
+  EXPECT_EQ(m.stats(kVector).deliveries, static_cast<std::uint64_t>(isr.runs.load()));
+  IoDisconnectInterrupt(object);
+}
+
+TEST(EdgesDuringService, EdgesRaisedBackToBackOnAVectorOfTwoProcessorsAreNotLost) {
+  irqsim::Machine m({.processors = 2});
+  IsrRecord isr;
+  PKINTERRUPT object = Connect(RecordingIsr, &isr);
+  EXPECT_TRUE(EveryEdgeRaisedDuringServiceIsDelivered(m, isr, 5000));
+  m.wait_until_quiescent();
+  EXPECT_EQ(m.stats(kVector).deliveries, static_cast<std::uint64_t>(isr.runs.load()));
+  IoDisconnectInterrupt(object);
+}
+
+TEST(EdgesDuringService, AnEdgeWhileOneProcessorServesTheVectorGoesToAnotherProcessorOfItsAffinity) {
+  irqsim::Machine m({.processors = 2});
+  BlockingDevice device;
+  PKINTERRUPT object = Connect(BlockingIsr, &device);
+  m.pulse(kVector);
+  device.entered.wait(false);
+  m.pulse(kVector);
+  // The second edge does not wait for the first ISR: the other processor takes it, and both
+  // ISR calls finish once released.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (m.stats(kVector).deliveries < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(m.stats(kVector).deliveries, 2u);
+  device.release.store(true);
+  device.release.notify_all();
+  m.wait_until_quiescent();
+  EXPECT_EQ(device.serviced.load(), 2);
+  EXPECT_EQ(m.interrupts_taken(0), 1u);
+  EXPECT_EQ(m.interrupts_taken(1), 1u);
+  IoDisconnectInterrupt(object);
+}
+
 // ---- lines and masking ----------------------------------------------------------------------
 
 TEST(Lines, LineAssertedReflectsAssertAndDeassert) {
