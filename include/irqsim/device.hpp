@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "irqsim/irql.hpp"
+#include "irqsim/vector_stats.hpp"
 #include "irqsim/wdk/wdm.h"
 
 namespace irqsim {
@@ -106,6 +107,10 @@ class Device {
   void pulse_line(std::size_t line = 0);
   /// @brief Sends message `message_id`. A message not yet taken merges with a new identical one.
   void signal_message(std::uint32_t message_id);
+  /// @brief The counters of message `message_id`: those of the vector it raises (a message is
+  /// a write of its vector to the processor's interrupt address), so they count the message
+  /// alone when no other source shares that vector.
+  [[nodiscard]] VectorStats message_stats(std::uint32_t message_id) const;
 
   /// @brief Physical address of the register block, as in its memory resource descriptor.
   [[nodiscard]] std::uint64_t register_address() const;

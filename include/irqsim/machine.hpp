@@ -14,6 +14,7 @@
 
 #include "irqsim/bugcheck.hpp"
 #include "irqsim/device.hpp"
+#include "irqsim/vector_stats.hpp"
 
 namespace irqsim {
 
@@ -62,29 +63,6 @@ struct MachineConfig {
   /// long time keeps idle processors spinning, each occupying a host core. wait_until_quiescent
   /// polls for as long before it sleeps.
   std::chrono::microseconds idle_spin = std::chrono::microseconds(5);
-};
-
-/// @brief Counters of one vector since the machine started.
-struct VectorStats {
-  /// @brief Times a processor accepted the vector and walked its chain of ISRs.
-  std::uint64_t deliveries = 0;
-  /// @brief Deliveries in which at least one ISR returned TRUE.
-  std::uint64_t claimed = 0;
-  /// @brief Deliveries in which ISRs ran and none returned TRUE (spurious interrupts).
-  std::uint64_t unclaimed = 0;
-  /// @brief Deliveries to a processor on which no ISR was connected for the vector.
-  std::uint64_t unexpected = 0;
-  /// @brief Interrupt latency summed over all deliveries. A delivery's latency runs from the
-  /// moment the vector became deliverable (its line asserted or an edge latched, while it is
-  /// connected, unmasked and not in service) to the moment a processor accepted it; it includes
-  /// waiting for a processor in its affinity to run below the vector's IRQL.
-  std::chrono::nanoseconds total_latency{0};
-  /// @brief The longest latency of a single delivery.
-  std::chrono::nanoseconds max_latency{0};
-  /// @brief Average latency per delivery; zero before the first delivery.
-  [[nodiscard]] std::chrono::nanoseconds mean_latency() const noexcept {
-    return deliveries == 0 ? std::chrono::nanoseconds{0} : total_latency / static_cast<std::int64_t>(deliveries);
-  }
 };
 
 /// @brief Thrown by Machine::wait_until_quiescent when the machine did not settle in time.

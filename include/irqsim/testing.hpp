@@ -28,6 +28,15 @@ std::optional<BugCheckReport> bug_check_from(F&& f) {
   return std::nullopt;
 }
 
+/// @brief Succeeds when the vector's counters add up (VectorStats::edges_add_up and
+/// VectorStats::deliveries_add_up); the failure message lists every counter. Use it once the
+/// threads raising edges on the vector have finished, for example after
+/// Machine::wait_until_quiescent: `EXPECT_TRUE(irqsim::testing::accounting_adds_up(m.stats(v)));`
+inline ::testing::AssertionResult accounting_adds_up(const VectorStats& stats) {
+  if (stats.edges_add_up() && stats.deliveries_add_up()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the vector's counters do not add up:\n" << stats.to_string();
+}
+
 /// @brief Makes a destroyed machine's unobserved bug check fail the running test.
 inline const bool kFailTestsOnUnobservedBugChecks = [] {
   set_unobserved_bug_check_handler([](const BugCheckReport& report) {

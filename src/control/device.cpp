@@ -45,6 +45,9 @@ void Device::assert_line(std::size_t line) { device_->assert_line(line); }
 void Device::deassert_line(std::size_t line) { device_->deassert_line(line); }
 void Device::pulse_line(std::size_t line) { device_->pulse_line(line); }
 void Device::signal_message(std::uint32_t message_id) { device_->signal_message(message_id); }
+VectorStats Device::message_stats(std::uint32_t message_id) const {
+  return machine_->controller().stats(device_->message(message_id).vector);
+}
 std::uint64_t Device::register_address() const { return device_->register_base(); }
 void Device::on_read(std::uint64_t offset, ReadHandler handler) { device_->on_read(offset, std::move(handler)); }
 void Device::on_write(std::uint64_t offset, WriteHandler handler) { device_->on_write(offset, std::move(handler)); }

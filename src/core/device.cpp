@@ -94,15 +94,17 @@ void Device::assert_line(std::size_t index) { controller_.drive_line(line(index)
 void Device::deassert_line(std::size_t index) { controller_.drive_line(line(index).vector, &line(index), false); }
 void Device::pulse_line(std::size_t index) { controller_.pulse(line(index).vector); }
 
-void Device::signal_message(std::uint32_t message) {
-  if (message >= wiring_.messages.size()) {
+const MessageWiring& Device::message(std::uint32_t id) const {
+  if (id >= wiring_.messages.size()) {
     throw std::out_of_range(fmt::format("irqsim: device '{}' has {} messages, not message {}", wiring_.name,
-                                        wiring_.messages.size(), message));
+                                        wiring_.messages.size(), id));
   }
-  // A message is a write to the processor's interrupt address: an edge, merged with one that
-  // has not been taken yet (the documented coalescing of identical close messages).
-  controller_.pulse(wiring_.messages[message].vector);
+  return wiring_.messages[id];
 }
+
+// A message is a write to the processor's interrupt address: an edge, merged with one that has
+// not been taken yet (the documented coalescing of identical close messages).
+void Device::signal_message(std::uint32_t id) { controller_.pulse(message(id).vector); }
 
 void Device::check_range(std::uint64_t offset, unsigned width) const {
   if ((width != 1 && width != 2 && width != 4 && width != 8) || offset > registers_.size() ||

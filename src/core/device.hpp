@@ -64,6 +64,8 @@ class Device {
   void deassert_line(std::size_t line);
   void pulse_line(std::size_t line);
   void signal_message(std::uint32_t message);
+  // Throws std::out_of_range for a message the device does not have.
+  [[nodiscard]] const MessageWiring& message(std::uint32_t id) const;
 
   // Register accesses. `width` is 1, 2, 4 or 8 bytes; the range must lie in the block.
   [[nodiscard]] std::uint64_t read_register(std::uint64_t offset, unsigned width);

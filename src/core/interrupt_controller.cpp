@@ -73,13 +73,20 @@ void InterruptController::pulse(std::uint32_t vector) {
   // the latch is a read-modify-write, so the exchange in accept() that takes the latched edge
   // reads this one (or a later one): whatever the device did before this edge happens before
   // the ISR that serves it.
-  if (v.latched.exchange(true, std::memory_order_seq_cst)) return;
+  if (!latch_edge(v)) return;
   // Nor does an edge on an owned vector: its owner looks at the latch when it lets go. Each
   // side writes its flag and then reads the other's, sequentially consistent, so at least one
   // of them sees the edge.
   if (v.owned.load(std::memory_order_seq_cst)) return;
   const Locked lock(*this);
   reevaluate(vector);
+}
+
+bool InterruptController::latch_edge(Vector& v) {
+  v.raised.fetch_add(1, std::memory_order_relaxed);
+  if (!v.latched.exchange(true, std::memory_order_seq_cst)) return true;
+  v.coalesced.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 void InterruptController::drive_line(std::uint32_t vector, LineDriver driver, bool active) {
@@ -97,7 +104,7 @@ void InterruptController::drive_line(std::uint32_t vector, LineDriver driver, bo
   if (v.line == was_asserted) return;
   if (v.line) {
     // An edge-triggered input sees the rising edge; a level-triggered one sees the level.
-    if (connected(v) && v.mode == TriggerMode::Edge) v.latched.exchange(true, std::memory_order_acq_rel);
+    if (connected(v) && v.mode == TriggerMode::Edge) latch_edge(v);
   } else {
     v.unclaimed_in_a_row = 0;
     v.asserted_in_a_row = 0;
@@ -118,7 +125,13 @@ void InterruptController::set_masked(std::uint32_t vector, bool masked) {
 
 VectorStats InterruptController::stats(std::uint32_t vector) const {
   std::lock_guard lock(mutex_);
-  return at(vector).stats;
+  const Vector& v = at(vector);
+  VectorStats stats = v.stats;
+  stats.raised = v.raised.load(std::memory_order_relaxed);
+  stats.coalesced = v.coalesced.load(std::memory_order_relaxed);
+  stats.pending = v.latched.load(std::memory_order_relaxed) ? 1 : 0;
+  stats.in_service = v.in_service;
+  return stats;
 }
 
 std::uint64_t InterruptController::interrupts_taken(unsigned processor) const {
@@ -166,7 +179,7 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
     v.processor_count = processors.count();
     if (chain->empty()) {
       // Nothing can take the vector any more: withdraw it from wherever it waits, before its
-      // IRQL is forgotten (a latched edge stays latched for the next connection).
+      // IRQL is forgotten (reevaluate() drops a latched edge).
       if (v.routed_to >= 0) take_from_irr(static_cast<unsigned>(v.routed_to), object.vector);
       set_unrouted(object.vector, false);
       v.chain = nullptr;
@@ -222,6 +235,9 @@ bool InterruptController::wants_delivery(const Vector& v) const noexcept {
 void InterruptController::reevaluate(std::uint32_t vector) {
   Vector& v = vectors_[vector];
   do {
+    // An unprogrammed vector ignores edges, as a masked edge-triggered I/O APIC input does:
+    // none is kept for a connection that has not been made yet.
+    if (!connected(v) && v.latched.exchange(false, std::memory_order_acq_rel)) ++v.stats.dropped;
     const bool wanted = wants_delivery(v);
     if (!wanted) {
       v.deliverable_since.reset();
@@ -382,7 +398,7 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   } else {
     set_unrouted(*best, false);
   }
-  v.latched.exchange(false, std::memory_order_acq_rel);
+  if (v.latched.exchange(false, std::memory_order_acq_rel)) ++v.stats.delivered_edges;
   ++v.in_service;
   ++v.stats.deliveries;
   if (v.deliverable_since) {
@@ -401,6 +417,7 @@ void InterruptController::abandon(const Acceptance& accepted) {
   const Locked lock(*this);
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
+  ++v.stats.abandoned;
   if (accepted.chain_generation != v.chain_generation) --v.in_service_of_earlier_chains;
   reevaluate(accepted.vector);
 }

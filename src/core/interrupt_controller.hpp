@@ -88,9 +88,9 @@ class InterruptController {
   // storm_threshold consecutive unclaimed deliveries, or after kClaimedStormFactor times as many
   // deliveries whether claimed or not.
   std::optional<std::string> end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome);
-  // The machine halted (or an exception escaped) while the chain ran: the vector leaves service
-  // without being counted, so a disconnect waiting for it can finish (a line still asserted is
-  // routed again).
+  // The machine halted (or an exception escaped) while the chain ran: the vector leaves service,
+  // counted as abandoned rather than claimed or not, so a disconnect waiting for it can finish
+  // (a line still asserted is routed again).
   void abandon(const Acceptance& accepted);
 
  private:
@@ -106,6 +106,9 @@ class InterruptController {
     // it is serving it: whoever changes that looks at the latch again (owner_released_edge()),
     // so pulse() needs no lock while this holds. Written under the mutex, read beside the latch.
     std::atomic<bool> owned{false};
+    // VectorStats::raised and ::coalesced, counted where pulse() decides without the mutex.
+    std::atomic<std::uint64_t> raised{0};
+    std::atomic<std::uint64_t> coalesced{0};
     // Programmed by the first connection, cleared when the last one goes.
     alignas(kCacheLine) Irql irql = 0;
     TriggerMode mode = TriggerMode::Level;
@@ -130,6 +133,7 @@ class InterruptController {
     bool outstanding = false;
     unsigned unclaimed_in_a_row = 0;
     std::uint64_t asserted_in_a_row = 0;
+    // The counters kept under the mutex; stats() adds the rest.
     VectorStats stats;
   };
 
@@ -142,6 +146,8 @@ class InterruptController {
   };
 
   Vector& at(std::uint32_t vector);
+  // Latches an edge; false if it merged with one already pending.
+  static bool latch_edge(Vector& v);
   const Vector& at(std::uint32_t vector) const;
   [[nodiscard]] bool connected(const Vector& v) const noexcept { return v.chain != nullptr; }
   [[nodiscard]] bool wants_delivery(const Vector& v) const noexcept;

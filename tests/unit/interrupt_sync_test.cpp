@@ -656,9 +656,13 @@ TEST(InterruptSyncConnection, ConnectWithoutAServiceRoutineIsUnsuccessful) {
   rig.card.pulse_line();
   rig.machine.wait_until_quiescent();
   EXPECT_EQ(rig.stats().deliveries, 0u) << "nothing may be connected";
-  // The latched edge waited for a connection; it comes as soon as there is one.
+  EXPECT_EQ(rig.stats().dropped, 1u) << "an unprogrammed vector ignores the edge";
+  // Nothing of the failed Connect is left in the way of a good one.
   rig.add('A');
   ASSERT_EQ(rig.sync->Connect(), STATUS_SUCCESS);
+  rig.machine.wait_until_quiescent();
+  EXPECT_EQ(rig.log.take(), "");
+  rig.card.pulse_line();
   rig.machine.wait_until_quiescent();
   EXPECT_EQ(rig.log.take(), "A");
   rig.sync->Disconnect();
