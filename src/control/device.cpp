@@ -26,7 +26,8 @@ core::DeviceWiring wiring_of(const DeviceConfig& config) {
   core::DeviceWiring wiring;
   wiring.name = config.name;
   for (const LineInterruptConfig& line : config.lines) {
-    wiring.lines.push_back({line.vector, line.irql, engine_mode(line.trigger), line.shareable, line.group, line.affinity});
+    wiring.lines.push_back(
+        {line.vector, line.irql, engine_mode(line.trigger), line.shareable, line.group, line.affinity});
   }
   wiring.message_kind = engine_kind(config.message_kind);
   for (const MessageConfig& message : config.messages) {

@@ -84,7 +84,8 @@ Device::Device(InterruptController& controller, DeviceWiring wiring, std::uint64
 const LineWiring& Device::line(std::size_t index) const {
   if (index >= wiring_.lines.size()) {
     throw std::out_of_range(
-        fmt::format("irqsim: device '{}' has {} interrupt lines, not line {}", wiring_.name, wiring_.lines.size(), index));
+        fmt::format("irqsim: device '{}' has {} interrupt lines, not line {}", wiring_.name, wiring_.lines.size(),
+                    index));
   }
   return wiring_.lines[index];
 }

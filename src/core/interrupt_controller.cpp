@@ -422,7 +422,8 @@ void InterruptController::abandon(const Acceptance& accepted) {
   reevaluate(accepted.vector);
 }
 
-std::optional<std::string> InterruptController::end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome) {
+std::optional<std::string> InterruptController::end_of_interrupt(const Acceptance& accepted,
+                                                                  const DeliveryOutcome& outcome) {
   const Locked lock(*this);
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
