@@ -1,9 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages irqsim needs to build, test and document itself, if any are
-# missing. Run as root (or with sudo available) on Debian 12 or later.
+# missing. Run as root (or with sudo available) on Debian 12 or later. `sh cmake/bootstrap.sh fuzz`
+# also installs what the fuzz preset needs: clang and its libFuzzer runtime (docs/fuzzing.md).
 set -eu
 
 packages="g++ cmake make libfmt-dev libboost-dev libgtest-dev libgmock-dev googletest libbenchmark-dev doxygen"
+for extra in "$@"; do
+  case "$extra" in
+    fuzz) packages="$packages clang libclang-rt-dev" ;;
+    *) echo "irqsim bootstrap: unknown argument '$extra' (known: fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=""
 for package in $packages; do

@@ -14,6 +14,7 @@
 
 #include "irqsim/bugcheck.hpp"
 #include "irqsim/device.hpp"
+#include "irqsim/leak_report.hpp"
 #include "irqsim/vector_stats.hpp"
 
 namespace irqsim {
@@ -87,7 +88,9 @@ class Machine {
   /// @brief Starts the processors. Throws std::invalid_argument for a bad configuration.
   explicit Machine(MachineConfig config = {});
   /// @brief Stops and joins the processors. A bug check nobody observed is passed to the
-  /// handler set with set_unobserved_bug_check_handler.
+  /// handler set with set_unobserved_bug_check_handler. On a machine that did not bug-check,
+  /// interrupts still connected, DPCs still queued and spin locks still held by processors are
+  /// passed to the handler set with set_leak_handler, unless check_leaks() already ran.
   ~Machine();
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
@@ -156,6 +159,11 @@ class Machine {
   [[nodiscard]] bool halted() const;
   /// @brief The report of the bug check that halted the machine, if any; marks it observed.
   [[nodiscard]] std::optional<BugCheckReport> bug_check() const;
+  /// @brief Runs the teardown leak check now: the interrupts still connected, the DPCs still
+  /// queued and the spin locks processors still hold. Call it once the machine is quiescent.
+  /// The destructor does not check again, so a test that leaves something behind on purpose
+  /// asserts on this instead.
+  [[nodiscard]] LeakReport check_leaks();
 
   /// @brief The engine behind this facade (for the library's own layers).
   [[nodiscard]] core::Machine& engine() { return *engine_; }
@@ -164,6 +172,7 @@ class Machine {
   void run_on_processor(unsigned processor, std::function<void()> f);
 
   std::unique_ptr<core::Machine> engine_;
+  bool leaks_checked_ = false;
 };
 
 /// @brief Called when a Machine is destroyed after a bug check that no test observed.
@@ -173,5 +182,13 @@ using UnobservedBugCheckHandler = std::function<void(const BugCheckReport&)>;
 /// to stderr). Returns the previous handler. irqsim/testing.hpp installs one that fails the
 /// running GoogleTest test.
 UnobservedBugCheckHandler set_unobserved_bug_check_handler(UnobservedBugCheckHandler handler);
+
+/// @brief Called when a Machine is destroyed while drivers still hold resources.
+using LeakHandler = std::function<void(const LeakReport&)>;
+
+/// @brief Replaces the handler for leaks found when a Machine is destroyed (the default prints
+/// the report to stderr). Returns the previous handler. irqsim/testing.hpp installs one that
+/// fails the running GoogleTest test.
+LeakHandler set_leak_handler(LeakHandler handler);
 
 }  // namespace irqsim

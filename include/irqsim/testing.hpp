@@ -1,10 +1,11 @@
 #pragma once
 /// @file
-/// @brief GoogleTest helpers for driver tests: expecting a bug check, and failing a test when a
-///        machine is destroyed after a bug check nobody looked at.
+/// @brief GoogleTest helpers for driver tests: expecting a bug check, checking that a vector's
+///        interrupts are all accounted for, and failing a test when a machine is destroyed after
+///        a bug check nobody looked at or while drivers still hold resources.
 ///
-/// Including this header installs an unobserved-bug-check handler that reports the bug check
-/// as a GoogleTest failure of the running test.
+/// Including this header installs handlers that report an unobserved bug check, and the leaks
+/// a machine's teardown finds, as GoogleTest failures of the running test.
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,13 @@ inline const bool kFailTestsOnUnobservedBugChecks = [] {
   set_unobserved_bug_check_handler([](const BugCheckReport& report) {
     ADD_FAILURE() << "a simulated machine bug-checked and no test observed it:\n" << report.to_string();
   });
+  return true;
+}();
+
+/// @brief Makes a machine destroyed while drivers still hold resources fail the running test.
+/// A test that leaves something behind on purpose asserts on Machine::check_leaks() instead.
+inline const bool kFailTestsOnLeaks = [] {
+  set_leak_handler([](const LeakReport& leaks) { ADD_FAILURE() << leaks.to_string(); });
   return true;
 }();
 

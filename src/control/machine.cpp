@@ -13,37 +13,62 @@ namespace irqsim {
 
 namespace {
 
-std::mutex handler_mutex;
-
-void print_report(const BugCheckReport& report) {
+// What a test did not look at when its machine went away: a bug check, or leaks. Each has a
+// handler the test may replace; the defaults print to stderr.
+void print(const BugCheckReport& report) {
   fmt::print(stderr, "irqsim: a machine was destroyed after a bug check nobody observed:\n{}\n", report.to_string());
 }
 
-UnobservedBugCheckHandler& unobserved_handler() {
-  static UnobservedBugCheckHandler handler = print_report;
+void print(const LeakReport& leaks) { fmt::print(stderr, "{}\n", leaks.to_string()); }
+
+std::mutex handler_mutex;
+
+template <class Report>
+std::function<void(const Report&)>& handler_for() {
+  static std::function<void(const Report&)> handler = [](const Report& report) { print(report); };
   return handler;
+}
+
+template <class Report>
+std::function<void(const Report&)> replace_handler(std::function<void(const Report&)> handler) {
+  std::lock_guard lock(handler_mutex);
+  if (!handler) handler = [](const Report& report) { print(report); };
+  return std::exchange(handler_for<Report>(), std::move(handler));
+}
+
+template <class Report>
+void hand_over(const Report& report) {
+  std::function<void(const Report&)> handler;
+  {
+    std::lock_guard lock(handler_mutex);
+    handler = handler_for<Report>();
+  }
+  handler(report);  // outside the lock: a handler may replace handlers
 }
 
 }  // namespace
 
 UnobservedBugCheckHandler set_unobserved_bug_check_handler(UnobservedBugCheckHandler handler) {
-  std::lock_guard lock(handler_mutex);
-  return std::exchange(unobserved_handler(), handler ? std::move(handler) : print_report);
+  return replace_handler(std::move(handler));
 }
+
+LeakHandler set_leak_handler(LeakHandler handler) { return replace_handler(std::move(handler)); }
 
 Machine::Machine(MachineConfig config) : engine_(std::make_unique<core::Machine>(config)) {}
 
 Machine::~Machine() {
   engine_->shut_down();
-  if (engine_->report_unobserved()) {
-    const auto report = engine_->report(true);
-    UnobservedBugCheckHandler handler;
-    {
-      std::lock_guard lock(handler_mutex);
-      handler = unobserved_handler();
-    }
-    handler(*report);
+  if (engine_->report_unobserved()) hand_over(*engine_->report(true));
+  // After a bug check the driver's frames were unwound wherever they were: what they held is
+  // part of that report, not a leak.
+  if (!engine_->halted() && !leaks_checked_) {
+    if (const LeakReport leaks = engine_->leaks(); !leaks.empty()) hand_over(leaks);
   }
+}
+
+LeakReport Machine::check_leaks() {
+  leaks_checked_ = true;
+  return engine_->leaks();
 }
 
 unsigned Machine::processor_count() const { return engine_->processor_count(); }

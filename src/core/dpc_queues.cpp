@@ -84,6 +84,15 @@ std::size_t DpcQueues::depth(unsigned processor) const {
   return queues_.at(processor)->entries.size();
 }
 
+std::vector<std::pair<unsigned, Dpc>> DpcQueues::queued() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<unsigned, Dpc>> all;
+  for (unsigned processor = 0; processor < queues_.size(); ++processor) {
+    for (const Entry& entry : queues_[processor]->entries) all.emplace_back(processor, entry.dpc);
+  }
+  return all;
+}
+
 std::int64_t DpcQueues::next_clock_tick() const {
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(machine_.config().clock_tick);
   const auto since_boot = std::chrono::steady_clock::now() - machine_.boot_time();

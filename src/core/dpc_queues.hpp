@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace irqsim::core {
@@ -47,6 +48,8 @@ class DpcQueues {
   // Takes the object's DPC out of its queue. False if it was not queued (it may be running).
   bool remove(const void* object);
   [[nodiscard]] std::size_t depth(unsigned processor) const;
+  // Every DPC still queued, with its processor: for leak reports.
+  [[nodiscard]] std::vector<std::pair<unsigned, Dpc>> queued() const;
 
   // The processor side: run the queue at DISPATCH_LEVEL until it is empty. The caller is
   // below DISPATCH_LEVEL. `retire_if_due` runs it only when processing was requested or a

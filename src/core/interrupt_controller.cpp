@@ -398,7 +398,8 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   } else {
     set_unrouted(*best, false);
   }
-  if (v.latched.exchange(false, std::memory_order_acq_rel)) ++v.stats.delivered_edges;
+  const bool took_edge = v.latched.exchange(false, std::memory_order_acq_rel);
+  if (took_edge) ++v.stats.delivered_edges;
   ++v.in_service;
   ++v.stats.deliveries;
   if (v.deliverable_since) {
@@ -410,7 +411,7 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   ++apic.taken;
   update_outstanding(v);
   if (owner_released_edge(v)) reevaluate(*best);
-  return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation};
+  return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation, took_edge};
 }
 
 void InterruptController::abandon(const Acceptance& accepted) {
@@ -428,6 +429,18 @@ std::optional<std::string> InterruptController::end_of_interrupt(const Acceptanc
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
   if (accepted.chain_generation != v.chain_generation) --v.in_service_of_earlier_chains;
+  if (outcome.all_inactive) {
+    // IoReportInterruptInactive took effect between the acceptance and the walk of the chain.
+    // An interrupt with no active ISR stays pending, so the delivery is undone: its edge is
+    // latched again (merging with one that arrived meanwhile), or its line is still asserted.
+    --v.stats.deliveries;
+    if (accepted.took_edge) {
+      --v.stats.delivered_edges;
+      if (v.latched.exchange(true, std::memory_order_acq_rel)) v.coalesced.fetch_add(1, std::memory_order_relaxed);
+    }
+    reevaluate(accepted.vector);
+    return std::nullopt;
+  }
   if (outcome.unexpected) {
     ++v.stats.unexpected;
   } else if (outcome.claimed) {

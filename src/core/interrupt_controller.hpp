@@ -41,11 +41,14 @@ struct Acceptance {
   TriggerMode mode;
   std::shared_ptr<const Chain> chain;
   std::uint64_t chain_generation;
+  bool took_edge;  // the acceptance consumed a latched edge
 };
 
 struct DeliveryOutcome {
   bool claimed = false;
   bool unexpected = false;  // no interrupt object for this processor
+  // This processor's objects all went inactive after the acceptance: nothing was called.
+  bool all_inactive = false;
 };
 
 class InterruptController {

@@ -105,7 +105,8 @@ DeliveryOutcome run_service_routines(ExecutionContext& context, const Acceptance
     const bool repeat_passes = count > 1 && accepted.mode == TriggerMode::Edge;
     auto [claimed, called] = one_pass(context, *accepted.chain, !repeat_passes);
     outcome.claimed = claimed;
-    outcome.unexpected = !called;
+    outcome.unexpected = !called && count == 0;
+    outcome.all_inactive = !called && count > 0;
     const unsigned limit = context.machine().config().storm_threshold;
     for (unsigned passes = 1; repeat_passes && claimed; ++passes) {
       if (passes >= limit) {

@@ -71,6 +71,21 @@ void InterruptObjectPool::retire(InterruptObject& object) {
   retired_.push_back(slot_at(&object));
 }
 
+std::vector<const InterruptObject*> InterruptObjectPool::connected() const {
+  std::vector<const InterruptObject*> objects;
+  for (std::size_t block = 0; block < block_count_; ++block) {
+    const InterruptObject* first = blocks_[block].load(std::memory_order_acquire);
+    if (first == nullptr) break;
+    for (std::size_t i = 0; i < std::min(kBlockSize, capacity_ - block * kBlockSize); ++i) {
+      const auto state = first[i].state.load(std::memory_order_acquire);
+      if (state == InterruptObject::State::Connected || state == InterruptObject::State::Disconnecting) {
+        objects.push_back(&first[i]);
+      }
+    }
+  }
+  return objects;
+}
+
 InterruptObjectPool::Lookup InterruptObjectPool::find(const void* handle,
                                                       InterruptObject** object) const noexcept {
   const std::size_t slot = slot_at(handle);

@@ -75,6 +75,8 @@ class InterruptObjectPool {
   // Disconnected: the object goes to the back of the reuse queue.
   void retire(InterruptObject& object);
   [[nodiscard]] Lookup find(const void* handle, InterruptObject** object) const noexcept;
+  // The objects connected now (or being disconnected), in pool order: for leak reports.
+  [[nodiscard]] std::vector<const InterruptObject*> connected() const;
 
  private:
   // Objects per block: a machine that connects a few interrupts builds one block, not its

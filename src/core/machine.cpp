@@ -232,6 +232,28 @@ std::optional<BugCheckReport> Machine::report(bool mark_observed) const {
   return report_;
 }
 
+LeakReport Machine::leaks() {
+  LeakReport leaks;
+  for (const InterruptObject* object : interrupt_objects_.connected()) {
+    leaks.interrupts.push_back({reinterpret_cast<std::uintptr_t>(object), object->vector,
+                                reinterpret_cast<std::uintptr_t>(object->routine),
+                                reinterpret_cast<std::uintptr_t>(object->context)});
+  }
+  for (const auto& [processor, dpc] : dpcs_.queued()) {
+    leaks.dpcs.push_back({processor, reinterpret_cast<std::uintptr_t>(dpc.object),
+                          reinterpret_cast<std::uintptr_t>(dpc.routine)});
+  }
+  for (const auto& processor : processors_) {
+    const irqsim_processor_state& state = processor->context().shared_state();
+    for (unsigned level = 0; level <= irql::kHigh; ++level) {
+      if (state.held_locks[level] != 0) {
+        leaks.locks.push_back({processor->index(), static_cast<Irql>(level), state.held_locks[level]});
+      }
+    }
+  }
+  return leaks;
+}
+
 bool Machine::report_unobserved() const {
   std::lock_guard lock(events_mutex_);
   return report_ && !report_observed_;

@@ -21,6 +21,7 @@
 #include "core/interrupt_object.hpp"
 #include "core/topology.hpp"
 #include "irqsim/bugcheck.hpp"
+#include "irqsim/leak_report.hpp"
 #include "irqsim/machine.hpp"
 
 namespace irqsim::core {
@@ -99,6 +100,9 @@ class Machine {
   [[noreturn]] void leave_halted_machine(const ExecutionContext& context);
   [[nodiscard]] bool halted() const noexcept { return halted_.load(std::memory_order_acquire); }
   [[nodiscard]] std::optional<BugCheckReport> report(bool mark_observed) const;
+  // What the drivers still hold: connected interrupts, queued DPCs, spin locks held by
+  // processors. Meaningful once the processors have stopped.
+  [[nodiscard]] LeakReport leaks();
   [[nodiscard]] bool report_unobserved() const;
 
  private:

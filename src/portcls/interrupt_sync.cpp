@@ -39,9 +39,12 @@ void InterruptSync::destroy() {
 InterruptSync::~InterruptSync() { resources_->Release(); }
 
 KIRQL InterruptSync::enter_critical_section(std::string_view api) {
-  wdk::require_irql_not_above(wdk::enter(), level_, "level", api);
+  auto& context = wdk::enter();
+  wdk::require_irql_not_above(context, level_, "level", api);
   const KIRQL old_irql = KfRaiseIrql(level_);
-  KeAcquireSpinLockAtDpcLevel(&lock_);
+  // As KeAcquireSpinLockAtDpcLevel, but a recursive acquire is reported under the method the
+  // driver called, not a routine it never called.
+  wdk::acquire_spin_lock(context, lock_, DISPATCH_LEVEL, api);
   return old_irql;
 }
 

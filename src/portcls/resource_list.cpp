@@ -3,6 +3,7 @@
 #include "portcls/resource_list.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <new>
 
@@ -83,6 +84,10 @@ PCM_RESOURCE_LIST ResourceList::UntranslatedList() { return untranslated_.list()
 
 namespace {
 
+// The bytes of a CM_FULL_RESOURCE_DESCRIPTOR before its first partial descriptor.
+constexpr std::size_t kFullDescriptorHeader =
+    offsetof(CM_FULL_RESOURCE_DESCRIPTOR, PartialResourceList) + offsetof(CM_PARTIAL_RESOURCE_LIST, PartialDescriptors);
+
 // Every partial descriptor of every full descriptor, in order. Descriptors lie back to back,
 // except that a device-specific descriptor is followed by its DataSize bytes of data; the next
 // full descriptor starts after the last descriptor (and data) of the one before. The copies
@@ -91,10 +96,11 @@ std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> all_partials(const CM_RESOURCE_LIST&
   std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> partials;
   const auto* next = reinterpret_cast<const std::byte*>(&list.List[0]);
   for (ULONG f = 0; f < list.Count; ++f) {
-    const auto* full = reinterpret_cast<const CM_FULL_RESOURCE_DESCRIPTOR*>(next);
-    const ULONG count = full->PartialResourceList.Count;
-    next = reinterpret_cast<const std::byte*>(full->PartialResourceList.PartialDescriptors);
-    for (ULONG i = 0; i < count; ++i) {
+    // Copied byte by byte: after device-specific data of any size the header need not be aligned.
+    CM_FULL_RESOURCE_DESCRIPTOR full{};
+    std::memcpy(&full, next, kFullDescriptorHeader);
+    next += kFullDescriptorHeader;
+    for (ULONG i = 0; i < full.PartialResourceList.Count; ++i) {
       CM_PARTIAL_RESOURCE_DESCRIPTOR copy;
       std::memcpy(&copy, next, sizeof(copy));
       next += sizeof(copy);
@@ -108,9 +114,12 @@ std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> all_partials(const CM_RESOURCE_LIST&
   return partials;
 }
 
-// The bus of a list's first full descriptor (none for an empty list).
+// The bus of a list's first full descriptor (none for an empty list). Only its header is read: a
+// full descriptor with no partial descriptors ends where its first one would have started.
 CM_FULL_RESOURCE_DESCRIPTOR header_of(const CM_RESOURCE_LIST& list) {
-  return list.Count != 0 ? list.List[0] : CM_FULL_RESOURCE_DESCRIPTOR{};
+  CM_FULL_RESOURCE_DESCRIPTOR header{};
+  if (list.Count != 0) std::memcpy(&header, list.List, kFullDescriptorHeader);
+  return header;
 }
 
 bool same_types(const std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR>& a, const std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR>& b) {

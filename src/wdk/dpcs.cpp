@@ -51,10 +51,11 @@ void run_dpc(void* object, void* argument1, void* argument2) {
 }
 
 // Bug check 0xC7 TIMER_OR_DPC_INVALID for a DPC object (P1 = 1) no queue can take.
-[[noreturn]] void invalid_dpc(core::ExecutionContext& context, const KDPC* dpc, std::string_view why) {
+[[noreturn]] void invalid_dpc(core::ExecutionContext& context, std::string_view api, const KDPC* dpc,
+                              std::string_view why) {
   constexpr std::uint64_t kDpcObject = 1;
   wdk::bug_check(context, bugcheck::kTimerOrDpcInvalid, {kDpcObject, wdk::address(dpc), 0, 0},
-                 fmt::format("KeInsertQueueDpc was given the DPC object at {:#x}, {}.", wdk::address(dpc), why));
+                 fmt::format("{} was given the DPC object at {:#x}, {}.", api, wdk::address(dpc), why));
 }
 
 bool inside_dpc_routine(const core::ExecutionContext& context) {
@@ -62,32 +63,19 @@ bool inside_dpc_routine(const core::ExecutionContext& context) {
   return routine != nullptr && routine->kind() == core::RoutineKind::DeferredProcedure;
 }
 
-}  // namespace
-
-extern "C" {
-
-VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext) {
-  auto& context = wdk::enter();
-  wdk::require_pointer(context, Dpc, "KeInitializeDpc", "DPC object");
-  *Dpc = KDPC{};
-  Dpc->Type = kInitializedDpc;
-  Dpc->Importance = MediumImportance;
-  Dpc->Number = kCurrentProcessor;
-  Dpc->DeferredRoutine = DeferredRoutine;
-  Dpc->DeferredContext = DeferredContext;
-}
-
-BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2) {
-  auto& context = wdk::enter();
-  wdk::require_pointer(context, Dpc, "KeInsertQueueDpc", "DPC object");
-  if (Dpc->Type != kInitializedDpc) invalid_dpc(context, Dpc, "which KeInitializeDpc (or IoInitializeDpcRequest) never initialised");
+// KeInsertQueueDpc's work. Reports name `api`, the routine the driver called.
+BOOLEAN insert_queue_dpc(core::ExecutionContext& context, PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2,
+                         std::string_view api) {
+  if (Dpc->Type != kInitializedDpc) {
+    invalid_dpc(context, api, Dpc, "which KeInitializeDpc (or IoInitializeDpcRequest) never initialised");
+  }
   const std::optional<unsigned> current = context.processor_number();
   // A thread that is not a simulated processor counts as processor 0 (as for
   // KeGetCurrentProcessorNumber) but is never "the current processor" of the queue.
   const unsigned target = Dpc->Number == kCurrentProcessor ? current.value_or(0) : Dpc->Number - 1u;
   if (target >= context.machine().processor_count()) {
     // Only a KDPC targeted on another machine (an earlier test's, with more processors) gets here.
-    invalid_dpc(context, Dpc,
+    invalid_dpc(context, api, Dpc,
                 fmt::format("targeted at processor {}, which this machine does not have (it was targeted on another "
                             "machine)",
                             target));
@@ -106,6 +94,28 @@ BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument
   // run when the insert returns, as on Windows.
   context.preemption_point();
   return TRUE;
+}
+
+}  // namespace
+
+extern "C" {
+
+VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext) {
+  auto& context = wdk::enter();
+  wdk::require_pointer(context, Dpc, "KeInitializeDpc", "DPC object");
+  *Dpc = KDPC{};
+  Dpc->Type = kInitializedDpc;
+  Dpc->Importance = MediumImportance;
+  Dpc->Number = kCurrentProcessor;
+  Dpc->DeferredRoutine = DeferredRoutine;
+  Dpc->DeferredContext = DeferredContext;
+}
+
+BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2) {
+  constexpr std::string_view api = "KeInsertQueueDpc";
+  auto& context = wdk::enter();
+  wdk::require_pointer(context, Dpc, api, "DPC object");
+  return insert_queue_dpc(context, Dpc, SystemArgument1, SystemArgument2, api);
 }
 
 BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc) {
@@ -166,9 +176,10 @@ VOID IoInitializeDpcRequest(PDEVICE_OBJECT DeviceObject, PIO_DPC_ROUTINE DpcRout
 }
 
 VOID IoRequestDpc(PDEVICE_OBJECT DeviceObject, struct _IRP* Irp, PVOID Context) {
+  constexpr std::string_view api = "IoRequestDpc";
   auto& context = wdk::enter();
-  wdk::require_pointer(context, DeviceObject, "IoRequestDpc", "device object");
-  KeInsertQueueDpc(&DeviceObject->Dpc, Irp, Context);
+  wdk::require_pointer(context, DeviceObject, api, "device object");
+  insert_queue_dpc(context, &DeviceObject->Dpc, Irp, Context, api);
 }
 
 }  // extern "C"

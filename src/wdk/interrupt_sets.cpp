@@ -1,5 +1,7 @@
 #include "wdk/interrupt_sets.hpp"
 
+#include <atomic>
+
 #include <fmt/format.h>
 
 #include "core/interrupt_controller.hpp"
@@ -28,6 +30,10 @@ void disconnect_connected(core::Machine& machine, core::ExecutionContext& contex
     machine.interrupt_objects().retire(*object);
     object = next;
   }
+}
+
+bool holds_lock_of(const core::ExecutionContext& context, const core::InterruptObject& object) {
+  return std::atomic_ref<std::uintptr_t>(*object.lock).load(std::memory_order_relaxed) == context.lock_token();
 }
 
 }  // namespace
@@ -95,6 +101,16 @@ core::InterruptObject& set_of(core::ExecutionContext& context, PKINTERRUPT handl
 
 void disconnect_set(core::ExecutionContext& context, core::InterruptObject& first, std::string_view api) {
   core::Machine& machine = context.machine();
+  // Disconnecting waits for the set's ISRs to finish, and an ISR first takes its interrupt lock.
+  // A caller holding one (a passive-level ISR, or code inside KeSynchronizeExecution on a
+  // passive-level interrupt; at a device IRQL the IRQL rule stops it first) would wait forever.
+  for (const core::InterruptObject* object = &first; object != nullptr; object = object->next_in_set) {
+    if (!holds_lock_of(context, *object)) continue;
+    bug_check(context, bugcheck::kSpinLockAlreadyOwned, {address(object->lock), 0, 0, 0},
+              fmt::format("{} was called holding the interrupt lock {:#x} of interrupt object {:#x} (from its ISR, or "
+                          "inside KeSynchronizeExecution); it waits for the ISR, which needs that lock first.",
+                          api, address(object->lock), address(object)));
+  }
   for (core::InterruptObject* object = &first; object != nullptr; object = object->next_in_set) {
     if (!machine.interrupt_objects().begin_disconnect(*object)) {
       bug_check(context, bugcheck::kPageFaultInFreedSpecialPool, {address(&first), 0, 0, 0},

@@ -58,7 +58,8 @@ void hand_out(core::InterruptObject& first, const void* handle);
 core::InterruptObject& set_of(core::ExecutionContext& context, PKINTERRUPT handle, std::string_view api);
 
 // Disconnects the set that `first` starts; when it returns none of its routines is running
-// anywhere or will run again. Bug check 0xCC if another call is already disconnecting it.
+// anywhere or will run again. Bug check 0xCC if another call is already disconnecting it, 0xF
+// if the caller holds one of its interrupt locks (the wait for its ISRs would never end).
 void disconnect_set(core::ExecutionContext& context, core::InterruptObject& first, std::string_view api);
 
 }  // namespace irqsim::wdk

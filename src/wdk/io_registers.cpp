@@ -32,7 +32,7 @@ T read_register(volatile T* address, std::string_view api) {
   switch (io_space(context).find(const_cast<const T*>(address), sizeof(T), &where)) {
     case wdk::IoSpace::Lookup::Mapped:
       return static_cast<T>(where.device->read_register(where.offset, sizeof(T)));
-    case wdk::IoSpace::Lookup::Unmapped:
+    case wdk::IoSpace::Lookup::Invalid:
       stale_access(context, address, false, api);
     case wdk::IoSpace::Lookup::Elsewhere:
       break;
@@ -48,7 +48,7 @@ void write_register(volatile T* address, T value, std::string_view api) {
     case wdk::IoSpace::Lookup::Mapped:
       where.device->write_register(where.offset, sizeof(T), value);
       return;
-    case wdk::IoSpace::Lookup::Unmapped:
+    case wdk::IoSpace::Lookup::Invalid:
       stale_access(context, address, true, api);
     case wdk::IoSpace::Lookup::Elsewhere:
       break;

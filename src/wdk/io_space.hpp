@@ -2,7 +2,8 @@
 // The driver's mappings of device registers. MmMapIoSpace hands out host memory that is never
 // read or written: its addresses stand for register offsets of one device, and the register
 // routines (READ_REGISTER_ULONG, ...) turn an access through them into a call to the device.
-// Unmapped ranges are kept, so a stale pointer is recognised instead of touching freed memory.
+// Unmapped ranges are kept, and a guard follows each mapping, so a stale pointer or an access
+// just past the end is recognised instead of touching memory the driver does not own.
 
 #include <cstddef>
 #include <cstdint>
@@ -32,9 +33,9 @@ class IoSpace {
     core::Device* device;
     std::uint64_t offset;
   };
-  enum class Lookup : std::uint8_t { Mapped, Unmapped, Elsewhere };
-  // Where an access of `width` bytes at `address` goes: a device register, a range unmapped
-  // since, or memory that is no mapping at all.
+  enum class Lookup : std::uint8_t { Mapped, Invalid, Elsewhere };
+  // Where an access of `width` bytes at `address` goes: a device register, nowhere (a range
+  // unmapped since, or at or across a mapping's end), or memory that is no mapping at all.
   Lookup find(const void* address, unsigned width, Register* where) const;
 
  private:

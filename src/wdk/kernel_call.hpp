@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/execution_context.hpp"
+#include "core/spin_lock.hpp"
 #include "irqsim/bugcheck.hpp"
 #include "wdm.h"
 
@@ -39,6 +40,13 @@ void require_irql_not_above(core::ExecutionContext& context, Irql level, std::st
 // DISPATCH_LEVEL or above, 0x50 below (P1 = the address, 0; the access is a write).
 void require_pointer(core::ExecutionContext& context, const void* pointer, std::string_view api,
                      std::string_view parameter);
+
+// Acquires `lock`, used at IRQL `level`, on behalf of `api`: the routine the driver called, which
+// a bug check names (0xF if the caller already owns the lock, 0x81 if it holds no owner's value).
+// Inline, as KeAcquireSpinLockAtDpcLevel is: a free lock costs one compare-exchange.
+inline void acquire_spin_lock(core::ExecutionContext& context, KSPIN_LOCK& lock, Irql level, std::string_view api) {
+  core::spin_lock::acquire(context, lock, level, api);
+}
 
 // Lowers to `level` with the checks every lowering path shares (0xC4/0x31 for a "lowering"
 // to a higher level or, with P4 = 1, below DISPATCH_LEVEL inside a DPC routine; 0xF for

@@ -734,6 +734,8 @@ class PreemptionPoints : public ::testing::Test {
     });
   }
 
+  void TearDown() override { IoDisconnectInterrupt(object); }
+
   IsrRecord isr;
   Machine m{{.processors = 2}};
   PKINTERRUPT object = ConnectLatched(RecordingIsr, &isr, kVector, kVectorIrql, kVectorIrql, Only(0));
@@ -1031,9 +1033,11 @@ VOID HoggingDpcForIsr(PKDPC, PDEVICE_OBJECT device_object, struct _IRP*, PVOID) 
 // Connects HoggingIsr on processor 1, raises its interrupt once and returns the bug check the
 // machine ended with, if any.
 std::optional<irqsim::BugCheckReport> RunHoggingIsr(Machine& m, Hog& hog) {
-  ConnectLatched(HoggingIsr, &hog, kWatchdogVector, kWatchdogIrql, kWatchdogIrql, Only(1));
+  PKINTERRUPT object = ConnectLatched(HoggingIsr, &hog, kWatchdogVector, kWatchdogIrql, kWatchdogIrql, Only(1));
   m.pulse(kWatchdogVector);
-  return bug_check_from([&] { m.wait_until_quiescent(); });
+  auto report = bug_check_from([&] { m.wait_until_quiescent(); });
+  if (!report) IoDisconnectInterrupt(object);  // a halted machine keeps it, as a crashed system would
+  return report;
 }
 
 // Queues HoggingDpc on processor 1 and returns the bug check the machine ended with, if any.

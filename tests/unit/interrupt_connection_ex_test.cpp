@@ -10,6 +10,7 @@
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "connect_ex_parameters.hpp"
 #include "driver_test_support.hpp"
 
 #include <array>
@@ -31,89 +32,6 @@ using irqsim::MessageKind;
 using irqsim::Trigger;
 
 const PKINTERRUPT kGarbage = reinterpret_cast<PKINTERRUPT>(std::uintptr_t{0xDEADBEEF});
-
-// ---- parameter blocks ---------------------------------------------------------------------------
-
-// The translated interrupt descriptors of a device, in resource-list order.
-std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> InterruptDescriptors(PCM_RESOURCE_LIST list) {
-  const CM_PARTIAL_RESOURCE_LIST& partial = list->List[0].PartialResourceList;
-  std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> result;
-  for (ULONG i = 0; i < partial.Count; ++i) {
-    if (partial.PartialDescriptors[i].Type == CmResourceTypeInterrupt) result.push_back(partial.PartialDescriptors[i]);
-  }
-  return result;
-}
-
-// CONNECT_FULLY_SPECIFIED parameters filled from a translated descriptor the documented way
-// (SynchronizeIrql = Irql, as the sample code does).
-IO_CONNECT_INTERRUPT_PARAMETERS FullySpecifiedFrom(const CM_PARTIAL_RESOURCE_DESCRIPTOR& d, PDEVICE_OBJECT pdo,
-                                                   PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOID context) {
-  IO_CONNECT_INTERRUPT_PARAMETERS p{};
-  p.Version = CONNECT_FULLY_SPECIFIED;
-  IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS& f = p.FullySpecified;
-  f.PhysicalDeviceObject = pdo;
-  f.InterruptObject = out;
-  f.ServiceRoutine = isr;
-  f.ServiceContext = context;
-  f.ShareVector = d.ShareDisposition == CmResourceShareShared;
-  f.InterruptMode = (d.Flags & CM_RESOURCE_INTERRUPT_LATCHED) != 0 ? Latched : LevelSensitive;
-  if ((d.Flags & CM_RESOURCE_INTERRUPT_MESSAGE) != 0) {
-    f.Vector = d.u.MessageInterrupt.Translated.Vector;
-    f.Irql = static_cast<KIRQL>(d.u.MessageInterrupt.Translated.Level);
-    f.ProcessorEnableMask = d.u.MessageInterrupt.Translated.Affinity;
-    f.Group = d.u.MessageInterrupt.Translated.Group;
-  } else {
-    f.Vector = d.u.Interrupt.Vector;
-    f.Irql = static_cast<KIRQL>(d.u.Interrupt.Level);
-    f.ProcessorEnableMask = d.u.Interrupt.Affinity;
-    f.Group = d.u.Interrupt.Group;
-  }
-  f.SynchronizeIrql = f.Irql;
-  return p;
-}
-
-// The first interrupt of `device` as CONNECT_FULLY_SPECIFIED parameters.
-IO_CONNECT_INTERRUPT_PARAMETERS FullySpecifiedFor(const Device& device, PKINTERRUPT* out, PKSERVICE_ROUTINE isr,
-                                                  PVOID context, std::size_t index = 0) {
-  return FullySpecifiedFrom(InterruptDescriptors(device.translated_resources()).at(index), device.pdo(), out, isr,
-                            context);
-}
-
-IO_CONNECT_INTERRUPT_PARAMETERS LineBased(PDEVICE_OBJECT pdo, PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOID context,
-                                          PKSPIN_LOCK lock = nullptr, KIRQL synchronize_irql = 0) {
-  IO_CONNECT_INTERRUPT_PARAMETERS p{};
-  p.Version = CONNECT_LINE_BASED;
-  p.LineBased.PhysicalDeviceObject = pdo;
-  p.LineBased.InterruptObject = out;
-  p.LineBased.ServiceRoutine = isr;
-  p.LineBased.ServiceContext = context;
-  p.LineBased.SpinLock = lock;
-  p.LineBased.SynchronizeIrql = synchronize_irql;
-  return p;
-}
-
-IO_CONNECT_INTERRUPT_PARAMETERS MessageBased(PDEVICE_OBJECT pdo, PVOID* out, PKMESSAGE_SERVICE_ROUTINE imsr,
-                                             PVOID context, PKSPIN_LOCK lock = nullptr, KIRQL synchronize_irql = 0,
-                                             PKSERVICE_ROUTINE fallback = nullptr,
-                                             ULONG version = CONNECT_MESSAGE_BASED) {
-  IO_CONNECT_INTERRUPT_PARAMETERS p{};
-  p.Version = version;
-  p.MessageBased.PhysicalDeviceObject = pdo;
-  p.MessageBased.ConnectionContext.Generic = out;
-  p.MessageBased.MessageServiceRoutine = imsr;
-  p.MessageBased.ServiceContext = context;
-  p.MessageBased.SpinLock = lock;
-  p.MessageBased.SynchronizeIrql = synchronize_irql;
-  p.MessageBased.FallBackServiceRoutine = fallback;
-  return p;
-}
-
-void Disconnect(ULONG version, PVOID context) {
-  IO_DISCONNECT_INTERRUPT_PARAMETERS p{};
-  p.Version = version;
-  p.ConnectionContext.Generic = context;
-  IoDisconnectInterruptEx(&p);
-}
 
 // ---- routines -----------------------------------------------------------------------------------
 
@@ -426,6 +344,7 @@ TEST(FullySpecified, GroupIsIgnoredAndGroupZeroUsed) {
   EXPECT_EQ(probe.runs, 8);
   EXPECT_EQ(probe.groups, 0b01u);
   EXPECT_EQ(probe.processors & ~std::uint64_t{0b0011}, 0u);
+  IoDisconnectInterrupt(object);
 }
 
 TEST(FullySpecifiedGroup, HonoursGroupAndRunsOnlyOnItsProcessors) {
@@ -503,6 +422,8 @@ TEST(PassiveIsr, LevelLineStaysMaskedWhileTheIsrRunsSoItRunsOncePerAssertion) {
     m.wait_until_quiescent();
     EXPECT_EQ(probe.runs, assertion);
   }
+  device.deassert_line();
+  IoDisconnectInterrupt(object);
 }
 
 TEST(PassiveIsr, LevelLineStillAssertedAfterTheIsrIsRedelivered) {
@@ -518,6 +439,7 @@ TEST(PassiveIsr, LevelLineStillAssertedAfterTheIsrIsRedelivered) {
   m.wait_until_quiescent();
   EXPECT_EQ(probe.runs, 2);
   EXPECT_FALSE(m.line_asserted(kLineVector));
+  IoDisconnectInterrupt(object);
 }
 
 TEST(PassiveIsr, SpinLockFailsWithInvalidParameter) {
@@ -585,6 +507,7 @@ TEST(PassiveIsr, KeSynchronizeExecutionRunsAtPassiveAndExcludesTheIsr) {
   EXPECT_EQ(s.sync_irql, PASSIVE_LEVEL);
   EXPECT_EQ(s.isr_runs, 1);
   EXPECT_FALSE(s.isr_ran_inside_sync);
+  IoDisconnectInterrupt(object);
 }
 
 TEST(PassiveIsr, KeAcquireInterruptSpinLockBugChecks13B) {
@@ -656,6 +579,8 @@ TEST(PassiveIsr, ADirqlInterruptPreemptsARunningPassiveIsr) {
   EXPECT_TRUE(s.passive_saw_dirql);
   EXPECT_EQ(s.dirql_irql, 6);
   EXPECT_EQ(s.passive_irql_after, PASSIVE_LEVEL);
+  IoDisconnectInterrupt(dirql);
+  IoDisconnectInterrupt(passive);
 }
 
 // =================================================================================================
@@ -729,6 +654,7 @@ TEST(LineBased, OneIsrServesBothLinesOfATwoLineDeviceUnderOneLockAtTheHigherIrql
   std::lock_guard lock(s.mutex);
   EXPECT_THAT(s.irqls, ::testing::ElementsAre(7, 7));
   EXPECT_EQ(s.objects.size(), 2u);  // one interrupt object per line
+  Disconnect(CONNECT_LINE_BASED, object);
 }
 
 TEST(LineBased, SynchronizeIrqlIsAMinimum) {
@@ -853,6 +779,7 @@ TEST_F(MessageBasedTest, IsrGetsTheMessageIdAndObjectOnAProcessorOfItsTargetSet)
   }
   EXPECT_FALSE(probe.bad_message_id);
   EXPECT_FALSE(probe.off_target);
+  Disconnect(CONNECT_MESSAGE_BASED, table);
 }
 
 TEST_F(MessageBasedTest, PerMessageCountsAddUpExactly) {
@@ -863,6 +790,7 @@ TEST_F(MessageBasedTest, PerMessageCountsAddUpExactly) {
   for (ULONG i = 0; i < kMessages; ++i) EXPECT_EQ(probe.runs[i], kRounds) << "message " << i;
   EXPECT_FALSE(probe.bad_message_id);
   EXPECT_FALSE(probe.off_target);
+  Disconnect(CONNECT_MESSAGE_BASED, table);
 }
 
 TEST_F(MessageBasedTest, EachEntrysInterruptObjectSynchronizesAtThatMessagesIrql) {
@@ -875,6 +803,7 @@ TEST_F(MessageBasedTest, EachEntrysInterruptObjectSynchronizesAtThatMessagesIrql
     EXPECT_EQ(result, TRUE);
     EXPECT_EQ(irql, MessageIrql(i)) << "message " << i;
   }
+  Disconnect(CONNECT_MESSAGE_BASED, table);
 }
 
 TEST_F(MessageBasedTest, WithoutLockOrSynchronizeIrqlEachMessageRunsAtItsOwnIrql) {
@@ -883,6 +812,7 @@ TEST_F(MessageBasedTest, WithoutLockOrSynchronizeIrqlEachMessageRunsAtItsOwnIrql
   EXPECT_EQ(table->UnifiedIrql, 0);
   SignalEachMessage();
   for (ULONG i = 0; i < kMessages; ++i) EXPECT_EQ(probe.irql[i], MessageIrql(i)) << "message " << i;
+  Disconnect(CONNECT_MESSAGE_BASED, table);
 }
 
 TEST_F(MessageBasedTest, ASpinLockUnifiesEveryMessageAtTheHighestIrqlWithTheLockHeld) {
@@ -898,6 +828,7 @@ TEST_F(MessageBasedTest, ASpinLockUnifiesEveryMessageAtTheHighestIrqlWithTheLock
   }
   EXPECT_FALSE(probe.lock_not_held);
   EXPECT_EQ(LockWord(lock), 0u);
+  Disconnect(CONNECT_MESSAGE_BASED, table);
 }
 
 TEST_F(MessageBasedTest, SynchronizeIrqlAboveTheHighestIsUsed) {
@@ -906,6 +837,7 @@ TEST_F(MessageBasedTest, SynchronizeIrqlAboveTheHighestIsUsed) {
   EXPECT_EQ(table->UnifiedIrql, 10);
   SignalEachMessage();
   for (ULONG i = 0; i < kMessages; ++i) EXPECT_EQ(probe.irql[i], 10) << "message " << i;
+  Disconnect(CONNECT_MESSAGE_BASED, table);
 }
 
 TEST_F(MessageBasedTest, MessagesSignalledWhileTheTargetIsRaisedAreDeliveredOnce) {
@@ -918,6 +850,7 @@ TEST_F(MessageBasedTest, MessagesSignalledWhileTheTargetIsRaisedAreDeliveredOnce
   }
   m.wait_until_quiescent();
   EXPECT_EQ(probe.runs[1], 1);
+  Disconnect(CONNECT_MESSAGE_BASED, table);
 }
 
 TEST_F(MessageBasedTest, NullMessageServiceRoutineFailsWithInvalidParameter) {

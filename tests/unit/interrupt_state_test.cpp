@@ -65,6 +65,7 @@ TEST(IoReportInterruptInactive, IsrIsNotCalledAndTheInterruptWaitsUntilActiveAga
   c.device.pulse_line();
   c.m.wait_until_quiescent();
   EXPECT_EQ(c.isr.runs, 2);
+  IoDisconnectInterrupt(c.object);
 }
 
 TEST(IoReportInterruptInactive, AContextThatDoesNotFitItsVersionBugChecks50) {
@@ -83,6 +84,7 @@ TEST(IoGetAffinityInterrupt, GivesTheGroupAndMaskTheObjectIsConnectedOn) {
   EXPECT_EQ(affinity.Mask, 0b1010u);
   EXPECT_EQ(affinity.Group, 0);
   EXPECT_EQ(affinity.Reserved[0], 0);
+  IoDisconnectInterrupt(c.object);
 }
 
 TEST(Wdmlib, LibraryNamesBehaveAsTheRoutinesTheyStandFor) {

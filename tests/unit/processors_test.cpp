@@ -330,8 +330,13 @@ TEST(MachineLifetime, ManyMachinesInSequenceEachStartClean) {
     m.wait_until_quiescent();
     ASSERT_EQ(m.stats(kVector).deliveries, 1u) << "machine " << i;
     ASSERT_EQ(isr.runs, i + 1) << "machine " << i;
-    // Leave both the interrupt connected and the test thread raised for the next machine.
+    // Leave both the interrupt connected and the test thread raised for the next machine; the
+    // teardown check reports the connection.
     RaiseTo(DISPATCH_LEVEL);
+    const irqsim::LeakReport leaks = m.check_leaks();
+    ASSERT_EQ(leaks.interrupts.size(), 1u) << "machine " << i;
+    EXPECT_EQ(leaks.interrupts[0].interrupt_object, reinterpret_cast<std::uintptr_t>(object));
+    EXPECT_EQ(leaks.interrupts[0].vector, kVector);
   }
 }
 

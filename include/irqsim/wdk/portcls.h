@@ -110,8 +110,12 @@ struct IResourceList : IUnknown {
 /** @brief Pointer to IResourceList. */
 typedef IResourceList *PRESOURCELIST;
 
-/** @brief How an interrupt sync object calls its service routines when the interrupt comes. */
-typedef enum {
+/**
+ * @brief How an interrupt sync object calls its service routines when the interrupt comes. It
+ * has an `int` base (the WDK's has none, which limits its values to 0..3) so that any value a
+ * miniport passes, valid or not, is well-defined and can be rejected.
+ */
+typedef enum : int {
   /** @brief In list order until one returns STATUS_SUCCESS. */
   InterruptSyncModeNormal = 1,
   /** @brief Every routine once, whatever they return. */
