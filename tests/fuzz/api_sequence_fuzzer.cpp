@@ -154,6 +154,14 @@ class World {
         if (slot.kind != Slot::Kind::Empty) disconnect(slot);
       }
       machine_->wait_until_quiescent(kSettle);
+      // Everything is disconnected and settled: nothing may be left connected or queued, and
+      // every interrupt the sequence raised must be accounted for.
+      const irqsim::LeakReport leaks = machine_->check_leaks();
+      require(leaks.interrupts.empty() && leaks.dpcs.empty(), "left behind after the teardown:\n{}", leaks.to_string());
+      for (std::uint32_t v = kVectorBase; v < kVectorBase + kVectorWindow + kMaxMessages; ++v) {
+        const irqsim::VectorStats stats = machine_->stats(v);
+        require(stats.edges_add_up() && stats.deliveries_add_up(), "vector {:#x}:\n{}", v, stats.to_string());
+      }
     } catch (const BugCheckError& error) {
       // What the sequence left behind may still end in a bug check (a storm building up, a DPC
       // object it broke); a documented one, and then the machine is halted.
