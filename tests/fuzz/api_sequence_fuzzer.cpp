@@ -247,8 +247,8 @@ class World {
     const std::size_t device = in.below(devices_.size());
     decode_behaviour(in, *slot, device);
     IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS f{};
-    const auto descriptors = interrupt_descriptors(devices_[device]);
-    if (!descriptors.empty()) fill_from(descriptors[in.below(descriptors.size())], f);
+    const auto descriptors = irqsim_test::InterruptDescriptors(devices_[device].translated_resources());
+    if (!descriptors.empty()) irqsim_test::FillFromDescriptor(descriptors[in.below(descriptors.size())], f);
     if (in.rarely()) f.Vector = window_vector(in);
     if (in.rarely()) f.Irql = in.irql();
     f.SynchronizeIrql = static_cast<KIRQL>(f.Irql + (in.rarely() ? in.below(4) : 0));
@@ -294,8 +294,9 @@ class World {
         p.FullySpecified.ServiceRoutine = Isr;
         p.FullySpecified.ServiceContext = &slot->behaviour;
         p.FullySpecified.SpinLock = lock;
-        if (const auto descriptors = interrupt_descriptors(devices_[device]); !descriptors.empty()) {
-          fill_from(descriptors[in.below(descriptors.size())], p.FullySpecified);
+        if (const auto descriptors = irqsim_test::InterruptDescriptors(devices_[device].translated_resources());
+            !descriptors.empty()) {
+          irqsim_test::FillFromDescriptor(descriptors[in.below(descriptors.size())], p.FullySpecified);
         }
         break;
       case ContextKind::Table:

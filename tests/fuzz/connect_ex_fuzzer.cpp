@@ -200,9 +200,9 @@ void decode_fully_specified(Input& in, Bench& bench, Pointers& pointers,
   f.ServiceRoutine = decode_routine(in, &FuzzedIsr);
   f.ServiceContext = decode_context(in, pointers);
   f.SpinLock = decode_lock(in, pointers);
-  const auto descriptors =
-      interrupt_descriptors(f.PhysicalDeviceObject == bench.resident.pdo() ? bench.resident : bench.fuzzed);
-  if (!descriptors.empty()) fill_from(descriptors[in.below(descriptors.size())], f);
+  const irqsim::Device& device = f.PhysicalDeviceObject == bench.resident.pdo() ? bench.resident : bench.fuzzed;
+  const auto descriptors = irqsim_test::InterruptDescriptors(device.translated_resources());
+  if (!descriptors.empty()) irqsim_test::FillFromDescriptor(descriptors[in.below(descriptors.size())], f);
   if (in.rarely()) f.Vector = in.flag() ? window_vector(in) : in.take<std::uint32_t>();
   if (in.rarely()) f.Irql = in.irql();
   if (in.rarely()) f.SynchronizeIrql = in.irql();

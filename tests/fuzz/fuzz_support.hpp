@@ -25,6 +25,8 @@
 #include <irqsim/device.hpp>
 #include <irqsim/machine.hpp>
 
+#include "connect_ex_parameters.hpp"
+
 namespace irqsim_fuzz {
 
 // The input as a sequence of decisions, read from the front. Past the end every read gives 0,
@@ -257,35 +259,6 @@ inline void require_documented_status(ULONG version, NTSTATUS status) {
               version, code);
       break;
   }
-}
-
-// A device's translated interrupt descriptors, in resource-list order.
-inline std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> interrupt_descriptors(const irqsim::Device& device) {
-  const CM_PARTIAL_RESOURCE_LIST& list = device.translated_resources()->List[0].PartialResourceList;
-  std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> interrupts;
-  for (ULONG i = 0; i < list.Count; ++i) {
-    if (list.PartialDescriptors[i].Type == CmResourceTypeInterrupt) interrupts.push_back(list.PartialDescriptors[i]);
-  }
-  return interrupts;
-}
-
-// CONNECT_FULLY_SPECIFIED parameters from a translated descriptor, as the documentation says to
-// fill them in (SynchronizeIrql = Irql, as its sample does).
-inline void fill_from(const CM_PARTIAL_RESOURCE_DESCRIPTOR& d, IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS& f) {
-  if ((d.Flags & CM_RESOURCE_INTERRUPT_MESSAGE) != 0) {
-    f.Vector = d.u.MessageInterrupt.Translated.Vector;
-    f.Irql = static_cast<KIRQL>(d.u.MessageInterrupt.Translated.Level);
-    f.ProcessorEnableMask = d.u.MessageInterrupt.Translated.Affinity;
-    f.Group = d.u.MessageInterrupt.Translated.Group;
-  } else {
-    f.Vector = d.u.Interrupt.Vector;
-    f.Irql = static_cast<KIRQL>(d.u.Interrupt.Level);
-    f.ProcessorEnableMask = d.u.Interrupt.Affinity;
-    f.Group = d.u.Interrupt.Group;
-  }
-  f.SynchronizeIrql = f.Irql;
-  f.InterruptMode = (d.Flags & CM_RESOURCE_INTERRUPT_LATCHED) != 0 ? Latched : LevelSensitive;
-  f.ShareVector = d.ShareDisposition == CmResourceShareShared ? TRUE : FALSE;
 }
 
 }  // namespace irqsim_fuzz

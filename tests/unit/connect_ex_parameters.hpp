@@ -23,19 +23,10 @@ inline std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> InterruptDescriptors(PCM_RESO
   return result;
 }
 
-/// @brief CONNECT_FULLY_SPECIFIED parameters filled from a translated descriptor the documented
-/// way (SynchronizeIrql = Irql, as the sample code does).
-inline IO_CONNECT_INTERRUPT_PARAMETERS FullySpecifiedFrom(const CM_PARTIAL_RESOURCE_DESCRIPTOR& d, PDEVICE_OBJECT pdo,
-                                                          PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOID context) {
-  IO_CONNECT_INTERRUPT_PARAMETERS p{};
-  p.Version = CONNECT_FULLY_SPECIFIED;
-  IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS& f = p.FullySpecified;
-  f.PhysicalDeviceObject = pdo;
-  f.InterruptObject = out;
-  f.ServiceRoutine = isr;
-  f.ServiceContext = context;
-  f.ShareVector = d.ShareDisposition == CmResourceShareShared;
-  f.InterruptMode = (d.Flags & CM_RESOURCE_INTERRUPT_LATCHED) != 0 ? Latched : LevelSensitive;
+/// @brief Fills what a translated interrupt descriptor says into fully specified parameters, the
+/// documented way (SynchronizeIrql = Irql, as the sample code does).
+inline void FillFromDescriptor(const CM_PARTIAL_RESOURCE_DESCRIPTOR& d,
+                               IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS& f) {
   if ((d.Flags & CM_RESOURCE_INTERRUPT_MESSAGE) != 0) {
     f.Vector = d.u.MessageInterrupt.Translated.Vector;
     f.Irql = static_cast<KIRQL>(d.u.MessageInterrupt.Translated.Level);
@@ -48,6 +39,21 @@ inline IO_CONNECT_INTERRUPT_PARAMETERS FullySpecifiedFrom(const CM_PARTIAL_RESOU
     f.Group = d.u.Interrupt.Group;
   }
   f.SynchronizeIrql = f.Irql;
+  f.InterruptMode = (d.Flags & CM_RESOURCE_INTERRUPT_LATCHED) != 0 ? Latched : LevelSensitive;
+  f.ShareVector = d.ShareDisposition == CmResourceShareShared ? TRUE : FALSE;
+}
+
+/// @brief CONNECT_FULLY_SPECIFIED parameters for the driver's ISR from a translated descriptor.
+inline IO_CONNECT_INTERRUPT_PARAMETERS FullySpecifiedFrom(const CM_PARTIAL_RESOURCE_DESCRIPTOR& d, PDEVICE_OBJECT pdo,
+                                                          PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOID context) {
+  IO_CONNECT_INTERRUPT_PARAMETERS p{};
+  p.Version = CONNECT_FULLY_SPECIFIED;
+  IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS& f = p.FullySpecified;
+  f.PhysicalDeviceObject = pdo;
+  f.InterruptObject = out;
+  f.ServiceRoutine = isr;
+  f.ServiceContext = context;
+  FillFromDescriptor(d, f);
   return p;
 }
 
