@@ -4,7 +4,7 @@
 # also installs what the fuzz preset needs: clang and its libFuzzer runtime (docs/fuzzing.md).
 set -eu
 
-packages="g++ cmake make libfmt-dev libboost-dev libgtest-dev libgmock-dev googletest libbenchmark-dev doxygen"
+packages="g++ cmake make libfmt-dev libboost-dev libgtest-dev libgmock-dev googletest libbenchmark-dev doxygen nlohmann-json3-dev"
 for extra in "$@"; do
   case "$extra" in
     fuzz) packages="$packages clang libclang-rt-dev" ;;

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
+#include <irqsim/trace_failing_tests.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -28,6 +29,9 @@
 #include "port_driver.hpp"
 
 namespace {
+
+// A failing test leaves the trace of its machine in irqsim-traces/ (docs/tracing.md).
+[[maybe_unused]] const bool traced = irqsim::testing::trace_failing_tests();
 
 using ::testing::AllOf;
 using ::testing::AnyOf;

@@ -10,6 +10,6 @@
 // The scenario's findings and its verdict.
 void print_result(const ScenarioResult& result);
 
-// Interrupts each processor took, then each scenario vector's deliveries, claimed and unclaimed
-// counts and interrupt latency (from the vector becoming deliverable to a processor accepting it).
+// What each scenario vector stands for, then the machine's statistics (MachineStats::summary):
+// per vector, per processor and per DPC routine.
 void print_machine_summary(const irqsim::Machine& machine, const std::vector<ScenarioResult>& results);

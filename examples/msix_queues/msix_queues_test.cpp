@@ -10,6 +10,7 @@
 
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
+#include <irqsim/trace_failing_tests.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +22,9 @@
 #include "queue_driver.h"
 
 namespace {
+
+// A failing test leaves the trace of its machine in irqsim-traces/ (docs/tracing.md).
+[[maybe_unused]] const bool traced = irqsim::testing::trace_failing_tests();
 
 using ::testing::Contains;
 using ::testing::HasSubstr;

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
+#include <irqsim/trace_failing_tests.hpp>
 #include <wdm.h>
 
 #include <gmock/gmock.h>
@@ -27,6 +28,9 @@
 #include "uart_driver.h"
 
 namespace {
+
+// A failing test leaves the trace of its machine in irqsim-traces/ (docs/tracing.md).
+[[maybe_unused]] const bool traced = irqsim::testing::trace_failing_tests();
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;

@@ -15,6 +15,8 @@
 #include "irqsim/bugcheck.hpp"
 #include "irqsim/device.hpp"
 #include "irqsim/leak_report.hpp"
+#include "irqsim/machine_stats.hpp"
+#include "irqsim/trace.hpp"
 #include "irqsim/vector_stats.hpp"
 
 namespace irqsim {
@@ -29,6 +31,16 @@ enum class DeliveryPolicy {
   RoundRobin,
   /// @brief Always the lowest-numbered eligible processor.
   LowestNumbered,
+};
+
+/// @brief Whether a machine records a Trace.
+enum class TraceRecording {
+  /// @brief As the process default says: trace_by_default().
+  ProcessDefault,
+  /// @brief Record every event on every processor.
+  On,
+  /// @brief Record nothing; the recorder costs nothing.
+  Off,
 };
 
 /// @brief Configuration of a simulated machine.
@@ -64,6 +76,13 @@ struct MachineConfig {
   /// long time keeps idle processors spinning, each occupying a host core. wait_until_quiescent
   /// polls for as long before it sleeps.
   std::chrono::microseconds idle_spin = std::chrono::microseconds(5);
+  /// @brief Whether the machine records a trace of what its processors do (Machine::trace).
+  /// Recording routes every IRQL change and spin lock of driver code through the library, so a
+  /// recording machine runs slower; one that does not record pays nothing for the recorder.
+  TraceRecording trace = TraceRecording::ProcessDefault;
+  /// @brief The most events a trace keeps per processor (and per other thread that records):
+  /// beyond it the oldest go, and TraceTrack::lost counts them. 32 bytes each.
+  std::size_t trace_events_per_track = std::size_t{1} << 18;
 };
 
 /// @brief Thrown by Machine::wait_until_quiescent when the machine did not settle in time.
@@ -128,6 +147,16 @@ class Machine {
   [[nodiscard]] VectorStats stats(std::uint32_t vector) const;
   /// @brief Interrupts the processor has accepted so far.
   [[nodiscard]] std::uint64_t interrupts_taken(unsigned processor) const;
+  /// @brief Everything the machine counted so far: each vector that saw activity, where each
+  /// processor's time went, and the run times of each DPC routine. Cheap enough to call at any
+  /// time; MachineStats::summary() turns it into text.
+  [[nodiscard]] MachineStats statistics() const;
+
+  /// @brief Whether the machine records a trace (MachineConfig::trace).
+  [[nodiscard]] bool records_trace() const;
+  /// @brief The events recorded so far, while the processors keep running. Throws
+  /// std::logic_error if the machine does not record a trace.
+  [[nodiscard]] Trace trace() const;
 
   /// @brief Runs `f` on the given processor at PASSIVE_LEVEL, as driver code running there
   /// would, and returns its result. Exceptions thrown by `f` are rethrown here. Throws
@@ -174,6 +203,21 @@ class Machine {
   std::unique_ptr<core::Machine> engine_;
   bool leaks_checked_ = false;
 };
+
+/// @brief Whether machines whose MachineConfig::trace is TraceRecording::ProcessDefault record
+/// a trace. Initially true if the environment variable IRQSIM_TRACE is set to 1, on, true or yes.
+[[nodiscard]] bool trace_by_default();
+
+/// @brief Changes trace_by_default() for machines created from now on; returns the previous value.
+bool set_trace_by_default(bool record);
+
+/// @brief Called with the final trace of a Machine that recorded one, when it is destroyed.
+using FinalTraceHandler = std::function<void(const Trace&)>;
+
+/// @brief Replaces the handler for the final traces of destroyed machines (the default, or an
+/// empty function, does nothing). Returns the previous handler. irqsim::testing::TraceFailingTests
+/// installs one that keeps them for writing out if the running test fails.
+FinalTraceHandler set_final_trace_handler(FinalTraceHandler handler);
 
 /// @brief Called when a Machine is destroyed after a bug check that no test observed.
 using UnobservedBugCheckHandler = std::function<void(const BugCheckReport&)>;

@@ -18,8 +18,8 @@
  */
 typedef struct irqsim_processor_state {
   /** @brief Nonzero while a library call has something to do at its preemption point: an
-   *  interrupt or DPC may be pending, the machine is halting, or a check is switched on. An
-   *  inline routine that finds it nonzero takes the library path. */
+   *  interrupt or DPC may be pending, the machine is halting, a check is switched on, or the
+   *  machine records a trace. An inline routine that finds it nonzero takes the library path. */
   uint32_t attention;
   /** @brief The processor's IRQL. */
   uint8_t irql;

@@ -2,9 +2,10 @@
 /// @file
 /// @brief What happened to the interrupts of one vector: VectorStats.
 
-#include <chrono>
 #include <cstdint>
 #include <string>
+
+#include "irqsim/duration_histogram.hpp"
 
 namespace irqsim {
 
@@ -42,17 +43,15 @@ struct VectorStats {
   std::uint64_t abandoned = 0;
   /// @brief Deliveries whose ISRs are running now.
   std::uint64_t in_service = 0;
-  /// @brief Interrupt latency summed over all deliveries. A delivery's latency runs from the
-  /// moment the vector became deliverable (its line asserted or an edge latched, while it is
-  /// connected, unmasked and not in service) to the moment a processor accepted it; it includes
-  /// waiting for a processor in its affinity to run below the vector's IRQL.
-  std::chrono::nanoseconds total_latency{0};
-  /// @brief The longest latency of a single delivery.
-  std::chrono::nanoseconds max_latency{0};
-  /// @brief Average latency per delivery; zero before the first delivery.
-  [[nodiscard]] std::chrono::nanoseconds mean_latency() const noexcept {
-    return deliveries == 0 ? std::chrono::nanoseconds{0} : total_latency / static_cast<std::int64_t>(deliveries);
-  }
+  /// @brief Interrupt latency of each delivery. A delivery's latency runs from the moment the
+  /// vector became deliverable (its line asserted or an edge latched, while it is connected,
+  /// unmasked and not in service) to the moment a processor accepted it; it includes waiting for
+  /// a processor in its affinity to run below the vector's IRQL.
+  DurationHistogram latency;
+  /// @brief Time from each acceptance to its end of interrupt: the walk of the ISR chain with the
+  /// interrupt locks, including interrupts of higher IRQLs nested in it. Deliveries still in
+  /// service, abandoned or undone are not in it.
+  DurationHistogram service_time;
   /// @brief raised == delivered_edges + coalesced + dropped + pending.
   [[nodiscard]] bool edges_add_up() const noexcept {
     return raised == delivered_edges + coalesced + dropped + pending;

@@ -1,6 +1,9 @@
 #include "irqsim/machine.hpp"
 
+#include <atomic>
+#include <cstdlib>
 #include <mutex>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -20,6 +23,9 @@ void print(const BugCheckReport& report) {
 }
 
 void print(const LeakReport& leaks) { fmt::print(stderr, "{}\n", leaks.to_string()); }
+
+// Nobody asked for the traces of destroyed machines.
+void print(const Trace&) {}
 
 std::mutex handler_mutex;
 
@@ -54,7 +60,36 @@ UnobservedBugCheckHandler set_unobserved_bug_check_handler(UnobservedBugCheckHan
 
 LeakHandler set_leak_handler(LeakHandler handler) { return replace_handler(std::move(handler)); }
 
-Machine::Machine(MachineConfig config) : engine_(std::make_unique<core::Machine>(config)) {}
+FinalTraceHandler set_final_trace_handler(FinalTraceHandler handler) { return replace_handler(std::move(handler)); }
+
+namespace {
+
+bool environment_asks_for_traces() {
+  const char* value = std::getenv("IRQSIM_TRACE");
+  if (value == nullptr) return false;
+  const std::string_view text(value);
+  return text == "1" || text == "on" || text == "true" || text == "yes";
+}
+
+std::atomic<bool>& trace_default() {
+  static std::atomic<bool> record{environment_asks_for_traces()};
+  return record;
+}
+
+MachineConfig resolved(MachineConfig config) {
+  if (config.trace == TraceRecording::ProcessDefault) {
+    config.trace = trace_by_default() ? TraceRecording::On : TraceRecording::Off;
+  }
+  return config;
+}
+
+}  // namespace
+
+bool trace_by_default() { return trace_default().load(std::memory_order_acquire); }
+
+bool set_trace_by_default(bool record) { return trace_default().exchange(record, std::memory_order_acq_rel); }
+
+Machine::Machine(MachineConfig config) : engine_(std::make_unique<core::Machine>(resolved(config))) {}
 
 Machine::~Machine() {
   engine_->shut_down();
@@ -64,6 +99,8 @@ Machine::~Machine() {
   if (!engine_->halted() && !leaks_checked_) {
     if (const LeakReport leaks = engine_->leaks(); !leaks.empty()) hand_over(leaks);
   }
+  // Last, so that the handler sees the test's failures from the reports above.
+  if (core::TraceRecorder* tracer = engine_->tracer()) hand_over(tracer->snapshot());
 }
 
 LeakReport Machine::check_leaks() {
@@ -110,6 +147,17 @@ void Machine::post(unsigned processor, std::function<void()> f) {
 }
 
 void Machine::wait_until_quiescent(std::chrono::milliseconds timeout) { engine_->wait_until_quiescent(timeout); }
+
+bool Machine::records_trace() const { return engine_->tracer() != nullptr; }
+
+Trace Machine::trace() const {
+  core::TraceRecorder* tracer = engine_->tracer();
+  if (tracer == nullptr) {
+    throw std::logic_error("irqsim: Machine::trace() on a machine that does not record one; set MachineConfig::trace "
+                           "to TraceRecording::On or the environment variable IRQSIM_TRACE=1");
+  }
+  return tracer->snapshot();
+}
 
 bool Machine::halted() const { return engine_->halted(); }
 std::optional<BugCheckReport> Machine::bug_check() const { return engine_->report(true); }

@@ -9,6 +9,7 @@
 #include "core/machine.hpp"
 #include "core/processor.hpp"
 #include "core/running_routine.hpp"
+#include "core/trace_recorder.hpp"
 
 namespace irqsim::core {
 
@@ -40,6 +41,10 @@ bool DpcQueues::insert(unsigned processor, const Dpc& dpc, DpcPlacement placemen
     }
     // Counted before the lock is released, so the processor cannot finish it first.
     machine_.activity_started();
+    if (TraceRecorder* tracer = machine_.tracer()) {
+      tracer->record(TraceEventKind::DpcQueue, static_cast<std::uint16_t>(processor), tracer->caller_irql(),
+                     address(dpc.routine), address(dpc.object));
+    }
     if (request_processing || queue.entries.size() > machine_.config().dpc_queue_depth_limit) {
       set_state(processor, kRequested);
     } else if (queue.state.load(std::memory_order_relaxed) == kEmpty) {
@@ -84,6 +89,13 @@ std::size_t DpcQueues::depth(unsigned processor) const {
   return queues_.at(processor)->entries.size();
 }
 
+std::vector<DpcRoutineStats> DpcQueues::routine_stats() const {
+  std::lock_guard lock(mutex_);
+  std::vector<DpcRoutineStats> all;
+  for (const auto& [routine, duration] : routine_durations_) all.push_back({address(routine), duration});
+  return all;
+}
+
 std::vector<std::pair<unsigned, Dpc>> DpcQueues::queued() const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<unsigned, Dpc>> all;
@@ -121,6 +133,8 @@ void DpcQueues::retire(ExecutionContext& context) {
   if (queue.state.load(std::memory_order_acquire) == kEmpty) return;
   // The DISPATCH_LEVEL software interrupt: the code below DISPATCH_LEVEL is interrupted.
   const Irql interrupted = context.irql();
+  ProcessorTimes& times = context.processor()->times();
+  const unsigned outer = times.enter(irql::kDispatch, machine_.uptime_ns());
   context.set_irql_silently(irql::kDispatch);
   for (;;) {
     Entry entry{};
@@ -141,24 +155,40 @@ void DpcQueues::retire(ExecutionContext& context) {
     take_pending_interrupts(context);
   }
   context.set_irql_silently(interrupted);
+  times.enter(outer, machine_.uptime_ns());
 }
 
 void DpcQueues::run_one(ExecutionContext& context, Queue& queue, const Entry& entry) {
   // However the routine leaves (an exception from a failed test assertion included), it is
   // finished: flushes and quiescence must not wait for it.
+  // Its run time counts even when it ends that way.
   struct Finished {
     DpcQueues& queues;
+    ExecutionContext& context;
     Queue& queue;
+    const Dpc& dpc;
+    std::int64_t started_at;
     ~Finished() {
+      const std::int64_t ended_at = queues.machine_.uptime_ns();
+      if (TraceRecorder* tracer = context.tracer()) {
+        tracer->record_at(ended_at, TraceEventKind::DpcExit, 0, irql::kDispatch, address(dpc.routine),
+                          address(dpc.object));
+      }
+      context.processor()->times().count_dpc();
       {
         std::lock_guard lock(queues.mutex_);
         queue.running_ticket = 0;
+        queues.routine_durations_[dpc.routine].add(std::chrono::nanoseconds(ended_at - started_at));
       }
       queues.finished_.notify_all();
       queues.machine_.activity_finished();
     }
-  } finished{*this, queue};
+  } finished{*this, context, queue, entry.dpc, machine_.uptime_ns()};
 
+  if (TraceRecorder* tracer = context.tracer()) {
+    tracer->record_at(finished.started_at, TraceEventKind::DpcEnter, 0, irql::kDispatch, address(entry.dpc.routine),
+                      address(entry.dpc.object));
+  }
   {
     RunningRoutine running(context, RoutineKind::DeferredProcedure, entry.dpc.routine);
     entry.dpc.run(entry.dpc.object, entry.dpc.argument1, entry.dpc.argument2);

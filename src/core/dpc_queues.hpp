@@ -12,11 +12,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "irqsim/machine_stats.hpp"
 
 namespace irqsim::core {
 
@@ -50,6 +53,8 @@ class DpcQueues {
   [[nodiscard]] std::size_t depth(unsigned processor) const;
   // Every DPC still queued, with its processor: for leak reports.
   [[nodiscard]] std::vector<std::pair<unsigned, Dpc>> queued() const;
+  // The run times of every routine that ran, by address.
+  [[nodiscard]] std::vector<DpcRoutineStats> routine_stats() const;
 
   // The processor side: run the queue at DISPATCH_LEVEL until it is empty. The caller is
   // below DISPATCH_LEVEL. `retire_if_due` runs it only when processing was requested or a
@@ -85,6 +90,7 @@ class DpcQueues {
   std::condition_variable finished_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::unordered_map<const void*, unsigned> queued_on_;
+  std::map<const void*, DurationHistogram> routine_durations_;
   std::uint64_t next_ticket_ = 1;
 };
 

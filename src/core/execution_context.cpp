@@ -7,6 +7,7 @@
 #include "core/machine.hpp"
 #include "core/processor.hpp"
 #include "core/running_routine.hpp"
+#include "core/trace_recorder.hpp"
 
 // Defined here for wdm.h's inline routines: a simulated processor's thread points it at its
 // context's state when it starts.
@@ -19,12 +20,12 @@ constinit thread_local ExecutionContext* processor_context = nullptr;
 }  // namespace detail
 
 ExecutionContext::ExecutionContext(Machine& machine, Processor* processor, std::uintptr_t lock_token)
-    : machine_(machine), processor_(processor) {
+    : machine_(machine), processor_(processor), tracer_(machine.tracer()) {
   state_.lock_token = lock_token;
+  if (processor == nullptr) return;
   // With the watchdog on, every preemption point times the running routine.
-  if (processor != nullptr && machine.config().watchdog_limit != std::chrono::microseconds::zero()) {
-    state_.attention = attention::kWatchdog;
-  }
+  if (machine.config().watchdog_limit != std::chrono::microseconds::zero()) state_.attention |= attention::kWatchdog;
+  if (tracer_ != nullptr) state_.attention |= attention::kTracing;
 }
 
 std::optional<unsigned> ExecutionContext::processor_number() const {
@@ -33,6 +34,7 @@ std::optional<unsigned> ExecutionContext::processor_number() const {
 }
 
 void ExecutionContext::lower_to(Irql level) {
+  if (tracer_ != nullptr) [[unlikely]] note_irql_change(level);
   // The same store as wdm.h's inline routines, with the same fences.
   const std::uint32_t pending = irqsim_store_lower_irql(&state_, level);
   if (processor_ != nullptr && pending != 0) attend(pending);
@@ -56,8 +58,15 @@ void ExecutionContext::set_running_routine(RunningRoutine* routine) noexcept {
   state_.dpc_routine_floor = dpc ? std::uint8_t{1u << irql::kDispatch} : std::uint8_t{0};
 }
 
+void ExecutionContext::note_irql_change(Irql level) noexcept {
+  const Irql previous = irql();
+  if (processor_ == nullptr || level == previous) return;
+  const std::int64_t now = tracer_->record(TraceEventKind::IrqlChange, 0, level, 0, previous);
+  processor_->times().enter(level, now);
+}
+
 void ExecutionContext::reset() noexcept {
-  irql_cell().store(irql::kPassive, std::memory_order_seq_cst);
+  set_irql_silently(irql::kPassive);
   for (std::uint32_t& count : state_.held_locks) count = 0;
   state_.held_lock_levels = 0;
 }

@@ -20,6 +20,7 @@ namespace irqsim::core {
 class Machine;
 class Processor;
 class RunningRoutine;
+class TraceRecorder;
 
 // The bits of irqsim_processor_state::attention.
 namespace attention {
@@ -33,6 +34,9 @@ inline constexpr std::uint32_t kDpcQueued = 1u << 17;
 inline constexpr std::uint32_t kHalting = 1u << 18;
 // The DPC watchdog is on: running ISRs and DPCs are timed at every preemption point.
 inline constexpr std::uint32_t kWatchdog = 1u << 19;
+// The machine records a trace: wdm.h's inline IRQL and spin-lock routines take the library path,
+// which records what they do.
+inline constexpr std::uint32_t kTracing = 1u << 20;
 }  // namespace attention
 
 class ExecutionContext {
@@ -56,11 +60,20 @@ class ExecutionContext {
   // Raising never lets an interrupt in, so it needs no preemption point and no fence: a
   // controller that still sees the lower IRQL routes an interrupt here that waits for the
   // lowering, as if it had been raised a moment before the IRQL was.
-  void raise_to(Irql level) noexcept { irql_cell().store(level, std::memory_order_relaxed); }
+  void raise_to(Irql level) noexcept {
+    if (tracer_ != nullptr) [[unlikely]] note_irql_change(level);
+    irql_cell().store(level, std::memory_order_relaxed);
+  }
   // Lowering is a preemption point: interrupts pending above the new level are taken here.
   void lower_to(Irql level);
   // Changes the IRQL without taking interrupts: for the interrupt dispatcher itself.
-  void set_irql_silently(Irql level) noexcept { irql_cell().store(level, std::memory_order_seq_cst); }
+  void set_irql_silently(Irql level) noexcept {
+    if (tracer_ != nullptr) [[unlikely]] note_irql_change(level);
+    irql_cell().store(level, std::memory_order_seq_cst);
+  }
+
+  // The machine's trace recorder, or nullptr when it does not record.
+  [[nodiscard]] TraceRecorder* tracer() const noexcept { return tracer_; }
 
   // A library call by code running on a processor: stop if the machine has halted, time the
   // running ISR or DPC against the watchdog, take interrupts above the current IRQL and, below
@@ -112,9 +125,12 @@ class ExecutionContext {
     return std::atomic_ref<std::uint32_t>(const_cast<std::uint32_t&>(state_.attention));
   }
   void attend(std::uint32_t pending);
+  // Records a processor's IRQL change and charges its time to the new level.
+  void note_irql_change(Irql level) noexcept;
 
   Machine& machine_;
   Processor* processor_;
+  TraceRecorder* tracer_;
   irqsim_processor_state state_{};
   RunningRoutine* running_routine_ = nullptr;
 };

@@ -10,6 +10,7 @@
 #include "core/execution_context.hpp"
 #include "core/machine.hpp"
 #include "core/processor.hpp"
+#include "core/trace_recorder.hpp"
 #include "platform/backoff.hpp"
 
 namespace irqsim::core {
@@ -23,6 +24,7 @@ constexpr std::uint16_t bits_above(int level) {
 
 InterruptController::InterruptController(Machine& machine, const MachineConfig& config)
     : machine_(machine),
+      tracer_(machine.tracer()),
       processor_count_(config.processors),
       policy_(config.delivery),
       storm_threshold_(config.storm_threshold) {
@@ -73,7 +75,7 @@ void InterruptController::pulse(std::uint32_t vector) {
   // the latch is a read-modify-write, so the exchange in accept() that takes the latched edge
   // reads this one (or a later one): whatever the device did before this edge happens before
   // the ISR that serves it.
-  if (!latch_edge(v)) return;
+  if (!latch_edge(vector, v)) return;
   // Nor does an edge on an owned vector: its owner looks at the latch when it lets go. Each
   // side writes its flag and then reads the other's, sequentially consistent, so at least one
   // of them sees the edge.
@@ -82,8 +84,11 @@ void InterruptController::pulse(std::uint32_t vector) {
   reevaluate(vector);
 }
 
-bool InterruptController::latch_edge(Vector& v) {
-  v.raised.fetch_add(1, std::memory_order_relaxed);
+bool InterruptController::latch_edge(std::uint32_t vector, Vector& v) {
+  const std::uint64_t number = v.raised.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (tracer_ != nullptr) [[unlikely]] {
+    tracer_->record(TraceEventKind::Raise, static_cast<std::uint16_t>(vector), tracer_->caller_irql(), 0, number);
+  }
   if (!v.latched.exchange(true, std::memory_order_seq_cst)) return true;
   v.coalesced.fetch_add(1, std::memory_order_relaxed);
   return false;
@@ -102,9 +107,13 @@ void InterruptController::drive_line(std::uint32_t vector, LineDriver driver, bo
   const bool was_asserted = v.line;
   v.line = !v.line_drivers.empty();
   if (v.line == was_asserted) return;
+  if (tracer_ != nullptr) {
+    tracer_->record(v.line ? TraceEventKind::LineAssert : TraceEventKind::LineDeassert,
+                    static_cast<std::uint16_t>(vector), tracer_->caller_irql(), 0, 0);
+  }
   if (v.line) {
     // An edge-triggered input sees the rising edge; a level-triggered one sees the level.
-    if (connected(v) && v.mode == TriggerMode::Edge) latch_edge(v);
+    if (connected(v) && v.mode == TriggerMode::Edge) latch_edge(vector, v);
   } else {
     v.unclaimed_in_a_row = 0;
     v.asserted_in_a_row = 0;
@@ -237,7 +246,13 @@ void InterruptController::reevaluate(std::uint32_t vector) {
   do {
     // An unprogrammed vector ignores edges, as a masked edge-triggered I/O APIC input does:
     // none is kept for a connection that has not been made yet.
-    if (!connected(v) && v.latched.exchange(false, std::memory_order_acq_rel)) ++v.stats.dropped;
+    if (!connected(v) && v.latched.exchange(false, std::memory_order_acq_rel)) {
+      ++v.stats.dropped;
+      if (tracer_ != nullptr) {
+        tracer_->record(TraceEventKind::Drop, static_cast<std::uint16_t>(vector), 0, 0,
+                        v.raised.load(std::memory_order_relaxed));
+      }
+    }
     const bool wanted = wants_delivery(v);
     if (!wanted) {
       v.deliverable_since.reset();
@@ -402,16 +417,19 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   if (took_edge) ++v.stats.delivered_edges;
   ++v.in_service;
   ++v.stats.deliveries;
+  const auto now = std::chrono::steady_clock::now();
+  std::chrono::nanoseconds latency{0};
   if (v.deliverable_since) {
-    const std::chrono::nanoseconds latency = std::chrono::steady_clock::now() - *v.deliverable_since;
-    v.stats.total_latency += latency;
-    v.stats.max_latency = std::max(v.stats.max_latency, latency);
+    latency = now - *v.deliverable_since;
+    v.stats.latency.add(latency);
     v.deliverable_since.reset();
   }
   ++apic.taken;
   update_outstanding(v);
   if (owner_released_edge(v)) reevaluate(*best);
-  return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation, took_edge};
+  const std::uint64_t edges_raised = took_edge ? v.raised.load(std::memory_order_relaxed) : 0;
+  const auto accepted_at = std::chrono::duration_cast<std::chrono::nanoseconds>(now - machine_.boot_time()).count();
+  return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation, took_edge, edges_raised, accepted_at, latency};
 }
 
 void InterruptController::abandon(const Acceptance& accepted) {
@@ -424,7 +442,8 @@ void InterruptController::abandon(const Acceptance& accepted) {
 }
 
 std::optional<std::string> InterruptController::end_of_interrupt(const Acceptance& accepted,
-                                                                  const DeliveryOutcome& outcome) {
+                                                                  const DeliveryOutcome& outcome,
+                                                                  std::chrono::nanoseconds service_time) {
   const Locked lock(*this);
   Vector& v = vectors_[accepted.vector];
   --v.in_service;
@@ -441,6 +460,7 @@ std::optional<std::string> InterruptController::end_of_interrupt(const Acceptanc
     reevaluate(accepted.vector);
     return std::nullopt;
   }
+  v.stats.service_time.add(service_time);
   if (outcome.unexpected) {
     ++v.stats.unexpected;
   } else if (outcome.claimed) {

@@ -29,6 +29,7 @@ namespace irqsim::core {
 
 class ExecutionContext;
 class Machine;
+class TraceRecorder;
 
 using Chain = std::vector<InterruptObject*>;
 
@@ -42,6 +43,11 @@ struct Acceptance {
   std::shared_ptr<const Chain> chain;
   std::uint64_t chain_generation;
   bool took_edge;  // the acceptance consumed a latched edge
+  // VectorStats::raised at the acceptance, if it took an edge (the trace's raise-to-delivery
+  // arrows), else 0.
+  std::uint64_t edges_raised;
+  std::int64_t accepted_at_ns;  // Machine::uptime_ns() at the acceptance
+  std::chrono::nanoseconds latency;
 };
 
 struct DeliveryOutcome {
@@ -90,7 +96,9 @@ class InterruptController {
   // Returns what is wrong when the vector is storming: a level line still asserted after
   // storm_threshold consecutive unclaimed deliveries, or after kClaimedStormFactor times as many
   // deliveries whether claimed or not.
-  std::optional<std::string> end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome);
+  // `service_time` runs from the acceptance to this end of interrupt.
+  std::optional<std::string> end_of_interrupt(const Acceptance& accepted, const DeliveryOutcome& outcome,
+                                              std::chrono::nanoseconds service_time);
   // The machine halted (or an exception escaped) while the chain ran: the vector leaves service,
   // counted as abandoned rather than claimed or not, so a disconnect waiting for it can finish
   // (a line still asserted is routed again).
@@ -150,7 +158,7 @@ class InterruptController {
 
   Vector& at(std::uint32_t vector);
   // Latches an edge; false if it merged with one already pending.
-  static bool latch_edge(Vector& v);
+  bool latch_edge(std::uint32_t vector, Vector& v);
   const Vector& at(std::uint32_t vector) const;
   [[nodiscard]] bool connected(const Vector& v) const noexcept { return v.chain != nullptr; }
   [[nodiscard]] bool wants_delivery(const Vector& v) const noexcept;
@@ -180,6 +188,7 @@ class InterruptController {
   };
 
   Machine& machine_;
+  TraceRecorder* tracer_;
   unsigned processor_count_;
   DeliveryPolicy policy_;
   unsigned storm_threshold_;

@@ -11,6 +11,7 @@
 #include "core/processor.hpp"
 #include "core/running_routine.hpp"
 #include "core/spin_lock.hpp"
+#include "core/trace_recorder.hpp"
 
 namespace irqsim::core {
 
@@ -26,12 +27,16 @@ bool call_service_routine(ExecutionContext& context, InterruptObject& object) {
   const Irql synchronize = object.synchronize_irql;
   context.set_irql_silently(synchronize);
   spin_lock::acquire(context, *object.lock, synchronize, kDispatcher);
+  TraceRecorder* tracer = context.tracer();
+  const auto vector = static_cast<std::uint16_t>(object.vector);
+  if (tracer != nullptr) tracer->record(TraceEventKind::IsrEnter, vector, synchronize, address(object.routine), address(&object));
   bool claimed = false;
   {
     RunningRoutine running(context, RoutineKind::InterruptService, object.routine, synchronize > irql::kPassive);
     claimed = object.service(object);
     running.check_watchdog();
   }
+  if (tracer != nullptr) tracer->record(TraceEventKind::IsrExit, vector, synchronize, address(object.routine), claimed);
   if (context.irql() != synchronize) {
     const std::uint64_t unique_value = 3;  // "after an interrupt's ServiceRoutine"
     context.machine().bug_check(
@@ -120,21 +125,67 @@ DeliveryOutcome run_service_routines(ExecutionContext& context, const Acceptance
   return outcome;
 }
 
-// run_service_routines, leaving the vector's service even when the ISRs' frames unwind (the
-// machine halted under them, or an exception escaped one).
-DeliveryOutcome run_in_service(ExecutionContext& context, InterruptController& controller, const Acceptance& accepted) {
-  struct AbandonOnUnwind {
-    InterruptController& controller;
-    const Acceptance& accepted;
-    bool finished = false;
-    ~AbandonOnUnwind() {
-      if (!finished) controller.abandon(accepted);
-    }
-  } guard{controller, accepted};
-  const DeliveryOutcome outcome = run_service_routines(context, accepted);
-  guard.finished = true;
-  return outcome;
+InterruptOutcome outcome_of(const DeliveryOutcome& outcome) {
+  if (outcome.all_inactive) return InterruptOutcome::Undone;
+  if (outcome.unexpected) return InterruptOutcome::Unexpected;
+  return outcome.claimed ? InterruptOutcome::Claimed : InterruptOutcome::Unclaimed;
 }
+
+// One accepted interrupt from its acceptance to its end: the processor runs at the vector's
+// IRQL while the chain of ISRs runs, and its time is charged there. If the ISRs' frames unwind
+// (the machine halted under them, or an exception escaped one) the vector still leaves service,
+// counted as abandoned, so a disconnect waiting for it can finish.
+class Delivery {
+ public:
+  Delivery(ExecutionContext& context, const Acceptance& accepted)
+      : context_(context),
+        accepted_(accepted),
+        interrupted_(context.irql()),
+        outer_(context.processor()->times().enter(accepted.irql, accepted.accepted_at_ns)) {
+    if (TraceRecorder* tracer = context.tracer()) {
+      tracer->record_at(accepted.accepted_at_ns, TraceEventKind::Deliver, static_cast<std::uint16_t>(accepted.vector),
+                        accepted.irql, accepted.edges_raised, static_cast<std::uint64_t>(accepted.latency.count()));
+    }
+    // The hardware raises the processor to the vector's IRQL when it takes the interrupt and
+    // the end-of-interrupt path restores the interrupted IRQL.
+    context.set_irql_silently(accepted.irql);
+  }
+  ~Delivery() {
+    if (ended_) return;
+    leave(InterruptOutcome::Abandoned);
+    context_.machine().controller().abandon(accepted_);
+  }
+  Delivery(const Delivery&) = delete;
+  Delivery& operator=(const Delivery&) = delete;
+
+  // Back at the interrupted IRQL before end of interrupt, so that a test that sees the machine
+  // quiescent also sees this processor ready for the next interrupt. Returns what is wrong if
+  // the vector storms.
+  std::optional<std::string> end(const DeliveryOutcome& outcome) {
+    ended_ = true;
+    const std::int64_t ended_at = leave(outcome_of(outcome));
+    return context_.machine().controller().end_of_interrupt(
+        accepted_, outcome, std::chrono::nanoseconds(ended_at - accepted_.accepted_at_ns));
+  }
+
+ private:
+  std::int64_t leave(InterruptOutcome outcome) {
+    const std::int64_t now = context_.machine().uptime_ns();
+    if (TraceRecorder* tracer = context_.tracer()) {
+      tracer->record_at(now, TraceEventKind::InterruptEnd, static_cast<std::uint16_t>(accepted_.vector),
+                        accepted_.irql, 0, static_cast<std::uint64_t>(outcome));
+    }
+    context_.set_irql_silently(interrupted_);
+    context_.processor()->times().enter(outer_, now);
+    return now;
+  }
+
+  ExecutionContext& context_;
+  const Acceptance& accepted_;
+  Irql interrupted_;
+  unsigned outer_;
+  bool ended_ = false;
+};
 
 }  // namespace
 
@@ -148,15 +199,12 @@ void take_interrupts_above(ExecutionContext& context, int level_of_code) {
     context.check_still_running();
     auto accepted = controller.accept(processor->index(), level_of_code);
     if (!accepted) return;
-    // The hardware raises the processor to the vector's IRQL when it takes the interrupt and
-    // the end-of-interrupt path restores the interrupted IRQL.
-    const Irql interrupted = context.irql();
-    context.set_irql_silently(accepted->irql);
-    const DeliveryOutcome outcome = run_in_service(context, controller, *accepted);
-    // Back at the interrupted IRQL before end of interrupt, so that a test that sees the
-    // machine quiescent also sees this processor ready for the next interrupt.
-    context.set_irql_silently(interrupted);
-    if (auto storm = controller.end_of_interrupt(*accepted, outcome)) {
+    std::optional<std::string> storm;
+    {
+      Delivery delivery(context, *accepted);
+      storm = delivery.end(run_service_routines(context, *accepted));
+    }
+    if (storm) {
       context.set_irql_silently(accepted->irql);  // report the storm from the interrupt's level
       report_storm(context, *accepted, *storm);
     }

@@ -48,6 +48,9 @@ const MachineConfig& validated(const MachineConfig& config) {
   if (config.interrupt_object_capacity < 1) {
     throw std::invalid_argument("irqsim: interrupt_object_capacity must be at least 1");
   }
+  if (config.trace_events_per_track < 1) {
+    throw std::invalid_argument("irqsim: trace_events_per_track must be at least 1");
+  }
   return config;
 }
 
@@ -59,6 +62,9 @@ Machine::Machine(const MachineConfig& config)
       serial_(machines_created.fetch_add(1) + 1),
       topology_(config.processors, config.processors_per_group),
       next_external_id_(config.processors),
+      tracer_(config.trace == TraceRecording::On ? std::make_unique<TraceRecorder>(*this, config.processors,
+                                                                      config.trace_events_per_track)
+                                    : nullptr),
       interrupt_objects_(config.interrupt_object_capacity),
       controller_(*this, config),
       dpcs_(*this, config.processors) {
@@ -81,6 +87,10 @@ Machine::~Machine() {
 void Machine::shut_down() {
   for (auto& processor : processors_) processor->request_stop();
   for (auto& processor : processors_) processor->join();
+}
+
+std::int64_t Machine::uptime_ns() const noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - boot_time_).count();
 }
 
 Machine& Machine::active() {
@@ -210,6 +220,7 @@ void Machine::bug_check(const ExecutionContext& context, std::uint32_t code, std
     }
     halted_.store(true, std::memory_order_release);
   }
+  if (tracer_) tracer_->record(TraceEventKind::BugCheck, 0, context.irql(), code, parameters[0]);
   events_.notify_all();
   for (auto& processor : processors_) {
     processor->context().set_attention(attention::kHalting);

@@ -20,6 +20,7 @@
 #include "core/interrupt_controller.hpp"
 #include "core/interrupt_object.hpp"
 #include "core/topology.hpp"
+#include "core/trace_recorder.hpp"
 #include "irqsim/bugcheck.hpp"
 #include "irqsim/leak_report.hpp"
 #include "irqsim/machine.hpp"
@@ -37,6 +38,8 @@ struct ProcessorHalt {};
 
 class Machine {
  public:
+  // Records a trace if config.trace is TraceRecording::On; the facade has resolved the process
+  // default.
   explicit Machine(const MachineConfig& config);
   ~Machine();
   Machine(const Machine&) = delete;
@@ -59,6 +62,10 @@ class Machine {
   [[nodiscard]] DpcQueues& dpcs() noexcept { return dpcs_; }
   // The machine's clock: the host's steady clock, from the moment the machine was created.
   [[nodiscard]] std::chrono::steady_clock::time_point boot_time() const noexcept { return boot_time_; }
+  // Nanoseconds since boot: the time base of traces and processor times.
+  [[nodiscard]] std::int64_t uptime_ns() const noexcept;
+  // The trace recorder, or nullptr when the machine does not record.
+  [[nodiscard]] TraceRecorder* tracer() const noexcept { return tracer_.get(); }
 
   // Devices plugged in by test code. They live as long as the machine; each gets a 1 MiB window
   // of physical address space for its registers.
@@ -111,6 +118,8 @@ class Machine {
   std::uint64_t serial_;
   Topology topology_;
   std::atomic<std::uint32_t> next_external_id_;
+  // Before everything that records into it, so it outlives them.
+  std::unique_ptr<TraceRecorder> tracer_;
   InterruptObjectPool interrupt_objects_;
   InterruptController controller_;
   DpcQueues dpcs_;

@@ -2,6 +2,7 @@
 
 #include "core/interrupt_dispatch.hpp"
 #include "core/machine.hpp"
+#include "core/trace_recorder.hpp"
 #include "platform/backoff.hpp"
 
 #include <chrono>
@@ -100,12 +101,15 @@ std::shared_ptr<WorkItem> Processor::next_work() {
 }
 
 void Processor::run(WorkItem& item) {
+  const unsigned outer = begin_work();
   try {
     call(item);
   } catch (const ProcessorHalt&) {
+    end_work(outer);
     finish(item, WorkItem::State::Abandoned);
     throw;
   }
+  end_work(outer);
   if (item.detached && item.failure) machine_.record_posted_failure(std::move(item.failure));
   finish(item, WorkItem::State::Done);
 }
@@ -130,6 +134,18 @@ void Processor::call(WorkItem& item) {
                                    "code run by a worker thread must return at PASSIVE_LEVEL.",
                                    index_, left_at));
   }
+}
+
+unsigned Processor::begin_work() {
+  const std::int64_t now = machine_.uptime_ns();
+  if (TraceRecorder* tracer = context_.tracer()) tracer->record_at(now, TraceEventKind::WorkBegin, 0, 0, 0, 0);
+  return times_.enter(irql::kPassive, now);
+}
+
+void Processor::end_work(unsigned outer) {
+  const std::int64_t now = machine_.uptime_ns();
+  if (TraceRecorder* tracer = context_.tracer()) tracer->record_at(now, TraceEventKind::WorkEnd, 0, 0, 0, 0);
+  times_.enter(outer, now);
 }
 
 void Processor::finish(WorkItem& item, WorkItem::State state) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/execution_context.hpp"
+#include "core/processor_times.hpp"
 #include "core/work_item.hpp"
 #include "platform/doorbell.hpp"
 
@@ -31,6 +32,9 @@ class Processor {
   [[nodiscard]] std::uint16_t group() const noexcept { return group_; }
   [[nodiscard]] unsigned number_in_group() const noexcept { return number_in_group_; }
   [[nodiscard]] ExecutionContext& context() noexcept { return context_; }
+  [[nodiscard]] const ExecutionContext& context() const noexcept { return context_; }
+  [[nodiscard]] ProcessorTimes& times() noexcept { return times_; }
+  [[nodiscard]] const ProcessorTimes& times() const noexcept { return times_; }
   [[nodiscard]] bool stopping() const noexcept { return stop_.load(std::memory_order_acquire); }
 
   void submit(std::shared_ptr<WorkItem> item);
@@ -47,6 +51,9 @@ class Processor {
   void idle_until_woken(std::uint32_t seen);
   void run(WorkItem& item);
   void call(WorkItem& item);
+  // The function of a work item begins or ends: recorded, and the processor's time charged.
+  unsigned begin_work();
+  void end_work(unsigned outer);
   void finish(WorkItem& item, WorkItem::State state);
   void abandon_queued_work();
   std::shared_ptr<WorkItem> next_work();
@@ -59,6 +66,7 @@ class Processor {
   std::uint16_t group_;
   unsigned number_in_group_;
   ExecutionContext context_;
+  ProcessorTimes times_;
   std::atomic<bool> stop_{false};
   platform::Doorbell doorbell_;
   // Holders of shared_ptrs: the queue needs trivially copyable elements.

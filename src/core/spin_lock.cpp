@@ -39,6 +39,8 @@ void check_owner(ExecutionContext& context, std::uintptr_t& lock, std::uintptr_t
 void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
   std::atomic_ref<std::uintptr_t> cell(lock);
   std::uintptr_t owner = cell.load(std::memory_order_relaxed);
+  const bool contended = owner != 0;
+  if (contended) trace(context, TraceEventKind::LockContend, lock, required);
   platform::Backoff backoff;
   for (;;) {
     if (owner == 0 &&
@@ -54,6 +56,7 @@ void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql req
     owner = cell.load(std::memory_order_relaxed);
   }
   context.note_lock_acquired(required);
+  trace(context, TraceEventKind::LockAcquire, lock, required, contended);
 }
 
 bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
@@ -68,6 +71,7 @@ bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required,
     return false;
   }
   context.note_lock_acquired(required);
+  trace(context, TraceEventKind::LockAcquire, lock, required);
   return true;
 }
 

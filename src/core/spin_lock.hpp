@@ -9,9 +9,18 @@
 #include <string_view>
 
 #include "core/execution_context.hpp"
+#include "core/trace_recorder.hpp"
 #include "irqsim/irql.hpp"
 
 namespace irqsim::core::spin_lock {
+
+// Records a lock event when the machine records a trace.
+inline void trace(ExecutionContext& context, TraceEventKind kind, const std::uintptr_t& lock, Irql required,
+                  bool waited = false) noexcept {
+  if (TraceRecorder* tracer = context.tracer()) [[unlikely]] {
+    tracer->record(kind, 0, required, reinterpret_cast<std::uintptr_t>(&lock), waited ? 1 : 0);
+  }
+}
 
 // The waiting and the reports, out of line.
 void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api);
@@ -27,6 +36,7 @@ inline void acquire(ExecutionContext& context, std::uintptr_t& lock, Irql requir
                                                                     std::memory_order_acquire,
                                                                     std::memory_order_relaxed)) {
     context.note_lock_acquired(required);
+    trace(context, TraceEventKind::LockAcquire, lock, required);
     return;
   }
   acquire_contended(context, lock, required, api);
@@ -38,6 +48,7 @@ inline void release(ExecutionContext& context, std::uintptr_t& lock, Irql requir
   std::atomic_ref<std::uintptr_t> cell(lock);
   const std::uintptr_t owner = cell.load(std::memory_order_relaxed);
   if (owner != context.lock_token()) report_not_owned(context, lock, owner, api);
+  trace(context, TraceEventKind::LockRelease, lock, required);
   cell.store(0, std::memory_order_release);
   context.note_lock_released(required);
 }

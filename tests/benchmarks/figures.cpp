@@ -38,6 +38,8 @@ struct LimitFigure {
 constexpr std::array kRatioFigures{
     RatioFigure{"raise -> ISR -> ack seen, target polling", "BM_Irqsim_RaiseToIsr_Polling", "BM_Raw_AtomicPingPong",
                 Reading::Time, Compare::AtMost, 1.5},
+    RatioFigure{"  the same while recording a trace", "BM_Irqsim_RaiseToIsr_Recording", "BM_Raw_AtomicPingPong",
+                Reading::Time, Compare::AtMost, std::nullopt},
     RatioFigure{"  floor: raised and taken on the same processor", "BM_Irqsim_SelfInterrupt", "BM_Raw_AtomicPingPong",
                 Reading::Time, Compare::AtMost, std::nullopt},
     RatioFigure{"raise -> ISR -> ack seen, target parked", "BM_Irqsim_RaiseToIsr_Parked", "BM_Raw_WaitNotifyPingPong",

@@ -93,8 +93,9 @@ BOOLEAN AcknowledgingIsr(PKINTERRUPT, PVOID context) {
 
 // One processor, its ISR connected to a latched vector; each iteration raises the vector once
 // and waits, polling or sleeping, until the ISR has acknowledged it.
-void raise_and_wait_for_acknowledgement(benchmark::State& state, std::chrono::microseconds idle_spin, bool sleep) {
-  irqsim::Machine machine({.processors = 1, .idle_spin = idle_spin});
+void raise_and_wait_for_acknowledgement(benchmark::State& state, std::chrono::microseconds idle_spin, bool sleep,
+                                        irqsim::TraceRecording trace = irqsim::TraceRecording::Off) {
+  irqsim::Machine machine({.processors = 1, .idle_spin = idle_spin, .trace = trace});
   Acknowledgement acknowledgement{.notify = sleep};
   PKINTERRUPT interrupt = nullptr;
   if (IoConnectInterrupt(&interrupt, AcknowledgingIsr, &acknowledgement, nullptr, kVector, kIrql, kIrql, Latched,
@@ -122,6 +123,12 @@ void BM_Irqsim_RaiseToIsr_Polling(benchmark::State& state) {
   raise_and_wait_for_acknowledgement(state, std::chrono::hours(24), false);
 }
 BENCHMARK(BM_Irqsim_RaiseToIsr_Polling)->UseRealTime();
+
+// The same while the machine records a trace: what recording costs.
+void BM_Irqsim_RaiseToIsr_Recording(benchmark::State& state) {
+  raise_and_wait_for_acknowledgement(state, std::chrono::hours(24), false, irqsim::TraceRecording::On);
+}
+BENCHMARK(BM_Irqsim_RaiseToIsr_Recording)->UseRealTime();
 
 void BM_Irqsim_RaiseToIsr_Parked(benchmark::State& state) {
   raise_and_wait_for_acknowledgement(state, std::chrono::microseconds::zero(), true);

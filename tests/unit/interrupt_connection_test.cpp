@@ -868,9 +868,10 @@ TEST(VectorStats, DeliveryToAProcessorWithoutAnIsrForTheVectorIsUnexpected) {
 TEST(VectorStats, LatencyIsZeroUntilTheFirstDelivery) {
   Machine m;
   const irqsim::VectorStats stats = m.stats(kVector);
-  EXPECT_EQ(stats.total_latency.count(), 0);
-  EXPECT_EQ(stats.max_latency.count(), 0);
-  EXPECT_EQ(stats.mean_latency().count(), 0);
+  EXPECT_EQ(stats.latency.count(), 0u);
+  EXPECT_EQ(stats.latency.total().count(), 0);
+  EXPECT_EQ(stats.latency.max().count(), 0);
+  EXPECT_EQ(stats.latency.mean().count(), 0);
 }
 
 TEST(VectorStats, LatencyIncludesWaitingForAProcessorBelowTheVectorsIrql) {
@@ -891,9 +892,10 @@ TEST(VectorStats, LatencyIncludesWaitingForAProcessorBelowTheVectorsIrql) {
 
   const irqsim::VectorStats stats = m.stats(kVector);
   ASSERT_EQ(stats.deliveries, 2u);
-  EXPECT_GE(stats.max_latency, kHeld);
-  EXPECT_GE(stats.total_latency, stats.max_latency);
-  EXPECT_EQ(stats.mean_latency(), stats.total_latency / 2);
+  ASSERT_EQ(stats.latency.count(), 2u);
+  EXPECT_GE(stats.latency.max(), kHeld);
+  EXPECT_GE(stats.latency.total(), stats.latency.max());
+  EXPECT_EQ(stats.latency.mean(), stats.latency.total() / 2);
   IoDisconnectInterrupt(object);
 }
 
@@ -916,8 +918,8 @@ TEST(VectorStats, LatencyStartsWhenAMaskedVectorIsUnmasked) {
 
   const irqsim::VectorStats stats = m.stats(kVector);
   ASSERT_EQ(stats.deliveries, 1u);
-  EXPECT_GE(stats.max_latency, std::chrono::milliseconds(10));
-  EXPECT_LE(stats.max_latency, delivered_by - unmasked_at);
+  EXPECT_GE(stats.latency.max(), std::chrono::milliseconds(10));
+  EXPECT_LE(stats.latency.max(), delivered_by - unmasked_at);
   IoDisconnectInterrupt(object);
 }
 

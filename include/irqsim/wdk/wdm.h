@@ -893,7 +893,8 @@ FORCEINLINE KIRQL KfRaiseIrql(KIRQL NewIrql) {
  */
 FORCEINLINE VOID KeLowerIrql(KIRQL NewIrql) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && NewIrql <= State->irql && irqsim_may_lower_to(State, State->held_lock_levels, NewIrql)) {
+  if (State != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 && NewIrql <= State->irql &&
+      irqsim_may_lower_to(State, State->held_lock_levels, NewIrql)) {
     if (irqsim_store_lower_irql(State, NewIrql) != 0) irqsim_preemption_point();
     return;
   }
@@ -940,7 +941,8 @@ FORCEINLINE KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
  */
 FORCEINLINE VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && SpinLock != NULL && State->irql == DISPATCH_LEVEL && State->held_locks[DISPATCH_LEVEL] != 0 &&
+  if (State != NULL && SpinLock != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 &&
+      State->irql == DISPATCH_LEVEL && State->held_locks[DISPATCH_LEVEL] != 0 &&
       __atomic_load_n(SpinLock, __ATOMIC_RELAXED) == State->lock_token) {
     const unsigned HeldAfter = State->held_locks[DISPATCH_LEVEL] == 1
                                    ? State->held_lock_levels & ~(1u << DISPATCH_LEVEL)
@@ -970,7 +972,8 @@ FORCEINLINE VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
 /** @brief Releases a lock taken at DISPATCH_LEVEL. Bug check 0xC4/0x41 below DISPATCH_LEVEL. */
 FORCEINLINE VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && SpinLock != NULL && State->irql >= DISPATCH_LEVEL && State->held_locks[DISPATCH_LEVEL] != 0 &&
+  if (State != NULL && SpinLock != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 &&
+      State->irql >= DISPATCH_LEVEL && State->held_locks[DISPATCH_LEVEL] != 0 &&
       __atomic_load_n(SpinLock, __ATOMIC_RELAXED) == State->lock_token) {
     __atomic_store_n(SpinLock, (KSPIN_LOCK)0, __ATOMIC_RELEASE);
     if (--State->held_locks[DISPATCH_LEVEL] == 0) State->held_lock_levels &= (USHORT)~(1u << DISPATCH_LEVEL);
