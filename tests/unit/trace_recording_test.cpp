@@ -8,13 +8,20 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <map>
+#include <set>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 #include <irqsim/trace.hpp>
+#include <nlohmann/json.hpp>
 
 #include "driver_test_support.hpp"
 
@@ -335,6 +342,132 @@ TEST(TraceRecording, ATraceCanBeTakenWhileTheProcessorsRun) {
     EXPECT_EQ(EventsOf(trace, TraceEventKind::Raise).size(), stats.raised);
     EXPECT_EQ(EventsOf(trace, TraceEventKind::Deliver).size(), stats.deliveries);
   }
+  IoDisconnectInterrupt(object);
+}
+
+// ---- the export of a real machine's trace ------------------------------------------------------
+
+// A low vector whose ISR raises a higher one on the same processor (taken nested in it, at the
+// ISR's next preemption point) and queues a DPC; 50 rounds on one processor.
+constexpr ULONG kLowVector = 0x62;
+constexpr KIRQL kLowIrql = 5;
+constexpr ULONG kHighVector = 0x92;
+constexpr KIRQL kHighIrql = 9;
+
+struct NestingDriver {
+  irqsim::Machine* machine = nullptr;
+  KDPC dpc;
+};
+
+BOOLEAN LowIsr(PKINTERRUPT, PVOID context) {
+  auto* driver = static_cast<NestingDriver*>(context);
+  driver->machine->pulse(kHighVector);
+  KeStallExecutionProcessor(1);  // a preemption point: the higher vector is taken here
+  KeInsertQueueDpc(&driver->dpc, nullptr, nullptr);
+  return TRUE;
+}
+
+VOID StallingDpc(PKDPC, PVOID, PVOID, PVOID) { KeStallExecutionProcessor(2); }
+
+// Microseconds with three decimals, as the export writes them, in nanoseconds.
+std::int64_t Nanoseconds(const nlohmann::json& microseconds) {
+  return std::llround(microseconds.get<double>() * 1000.0);
+}
+
+TEST(TraceExportOfAMachine, IsValidJsonWhoseSlicesNestAndMatchTheStatistics) {
+  irqsim::Machine m(Recording(1));
+  NestingDriver driver{&m, {}};
+  KeInitializeDpc(&driver.dpc, StallingDpc, nullptr);
+  PKINTERRUPT low = ConnectLatched(LowIsr, &driver, kLowVector, kLowIrql, kLowIrql);
+  PKINTERRUPT high = ConnectLatched(Claims, nullptr, kHighVector, kHighIrql, kHighIrql);
+  for (int i = 0; i < 50; ++i) {
+    m.pulse(kLowVector);
+    m.wait_until_quiescent();
+  }
+  const irqsim::MachineStats stats = m.statistics();
+  const irqsim::Trace trace = m.trace();
+  for (const irqsim::TraceTrack& track : trace.tracks) ASSERT_EQ(track.lost, 0u) << track.name;
+
+  const nlohmann::json json = nlohmann::json::parse(trace.to_chrome_json());
+  struct Span {
+    std::int64_t begin;
+    std::int64_t end;
+  };
+  std::map<std::string, std::vector<Span>> slices_by_name;  // "vector 0x62", ...
+  std::map<std::string, std::vector<Span>> slices_by_category;
+  std::map<int, std::vector<Span>> slices_by_thread;
+  std::map<std::uint64_t, int> flow_ends;  // id -> starts minus finishes
+  for (const nlohmann::json& event : json.at("traceEvents")) {
+    const std::string phase = event.at("ph");
+    if (phase == "X") {
+      const Span span{Nanoseconds(event.at("ts")), Nanoseconds(event.at("ts")) + Nanoseconds(event.at("dur"))};
+      slices_by_name[event.at("name")].push_back(span);
+      slices_by_category[event.at("cat")].push_back(span);
+      slices_by_thread[event.at("tid")].push_back(span);
+    } else if (phase == "s") {
+      ++flow_ends[event.at("id")];
+    } else if (phase == "f") {
+      --flow_ends[event.at("id")];
+    }
+  }
+
+  // On every thread, any two slices are disjoint or one holds the other.
+  for (const auto& [thread, spans] : slices_by_thread) {
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      for (std::size_t j = i + 1; j < spans.size(); ++j) {
+        const Span& a = spans[i];
+        const Span& b = spans[j];
+        const bool disjoint = a.end <= b.begin || b.end <= a.begin;
+        const bool nested = (a.begin <= b.begin && b.end <= a.end) || (b.begin <= a.begin && a.end <= b.end);
+        ASSERT_TRUE(disjoint || nested) << "thread " << thread << ": [" << a.begin << ", " << a.end << ") and ["
+                                        << b.begin << ", " << b.end << ")";
+      }
+    }
+  }
+  for (const auto& [id, balance] : flow_ends) EXPECT_EQ(balance, 0) << "flow " << id;
+  EXPECT_EQ(flow_ends.size(), 100u) << "one arrow per raise of either vector";
+
+  // One delivery slice per delivery, lasting exactly its service time; one ISR slice each.
+  for (const auto& [vector, name] : {std::pair{kLowVector, "vector 0x62"}, std::pair{kHighVector, "vector 0x92"}}) {
+    const irqsim::VectorStats counted = m.stats(vector);
+    const std::vector<Span>& deliveries = slices_by_name[name];
+    ASSERT_EQ(deliveries.size(), counted.deliveries) << name;
+    std::int64_t total = 0;
+    for (const Span& span : deliveries) total += span.end - span.begin;
+    EXPECT_EQ(std::chrono::nanoseconds(total), counted.service_time.total()) << name;
+  }
+  EXPECT_EQ(slices_by_category["isr"].size(), 100u);
+  // Every higher-vector delivery lies inside a lower one.
+  for (const Span& inner : slices_by_name["vector 0x92"]) {
+    EXPECT_TRUE(std::ranges::any_of(slices_by_name["vector 0x62"], [&](const Span& outer) {
+      return outer.begin <= inner.begin && inner.end <= outer.end;
+    }));
+  }
+
+  // The DPC slices are the DPC routine's runs.
+  ASSERT_EQ(stats.dpc_routines.size(), 1u);
+  const std::vector<Span>& dpcs = slices_by_category["dpc"];
+  ASSERT_EQ(dpcs.size(), stats.dpc_routines[0].duration.count());
+  std::int64_t dpc_total = 0;
+  for (const Span& span : dpcs) dpc_total += span.end - span.begin;
+  EXPECT_EQ(std::chrono::nanoseconds(dpc_total), stats.dpc_routines[0].duration.total());
+
+  IoDisconnectInterrupt(high);
+  IoDisconnectInterrupt(low);
+}
+
+TEST(TraceExportOfAMachine, TheSvgTimelineShowsTheProcessorsAndTheirDeliveries) {
+  irqsim::Machine m(Recording(2));
+  PKINTERRUPT object = ConnectLatched(Claims, nullptr, kVector, kIrql, kIrql);
+  for (int i = 0; i < 5; ++i) {
+    m.pulse(kVector);
+    m.wait_until_quiescent();
+  }
+  const std::string svg = m.trace().to_svg();
+  EXPECT_TRUE(svg.starts_with("<?xml") || svg.starts_with("<svg"));
+  EXPECT_THAT(svg, ::testing::HasSubstr("xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_THAT(svg, ::testing::HasSubstr("CPU 0"));
+  EXPECT_THAT(svg, ::testing::HasSubstr("vector 0x61"));
   IoDisconnectInterrupt(object);
 }
 

@@ -1,0 +1,87 @@
+// irqsim::testing::trace_failing_tests (include/irqsim/trace_failing_tests.hpp): a failing test's
+// machines leave their traces in files named after it, and a passing test leaves nothing. The
+// tests run trace_failing_tests_fixture, whose tests fail or pass on purpose, as a child process.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using ::testing::HasSubstr;
+
+// The fixture program's run of one test, in a directory of its own.
+class FixtureRun {
+ public:
+  explicit FixtureRun(const std::string& test)
+      : directory_(std::filesystem::temp_directory_path() /
+                   fmt::format("irqsim-trace-listener-{}-{}", test,
+                               std::chrono::steady_clock::now().time_since_epoch().count())) {
+    std::filesystem::create_directories(directory_);
+    const std::string command = fmt::format("IRQSIM_TRACE_DIR='{}' '{}' --gtest_filter='OnPurpose.{}' > '{}' 2>&1",
+                                            (directory_ / "traces").string(), IRQSIM_FIXTURE_PROGRAM, test,
+                                            (directory_ / "output.txt").string());
+    exit_status_ = std::system(command.c_str());
+  }
+  ~FixtureRun() { std::filesystem::remove_all(directory_); }
+  FixtureRun(const FixtureRun&) = delete;
+  FixtureRun& operator=(const FixtureRun&) = delete;
+
+  [[nodiscard]] bool failed() const { return exit_status_ != 0; }
+  [[nodiscard]] std::filesystem::path trace(const std::string& file) const { return directory_ / "traces" / file; }
+  [[nodiscard]] bool wrote_traces() const { return std::filesystem::exists(directory_ / "traces"); }
+  [[nodiscard]] std::string output() const { return contents(directory_ / "output.txt"); }
+
+  static std::string contents(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+ private:
+  std::filesystem::path directory_;
+  int exit_status_ = 0;
+};
+
+TEST(TraceFailingTests, AFailingTestLeavesItsMachinesTraceInFilesNamedAfterIt) {
+  const FixtureRun run("FailsAfterAnInterrupt");
+  ASSERT_TRUE(run.failed()) << run.output();
+  const std::filesystem::path json = run.trace("OnPurpose.FailsAfterAnInterrupt.json");
+  const std::filesystem::path svg = run.trace("OnPurpose.FailsAfterAnInterrupt.svg");
+  ASSERT_TRUE(std::filesystem::exists(json)) << run.output();
+  ASSERT_TRUE(std::filesystem::exists(svg));
+  const nlohmann::json trace = nlohmann::json::parse(FixtureRun::contents(json));
+  bool delivered = false;
+  for (const nlohmann::json& event : trace.at("traceEvents")) {
+    delivered |= event.at("ph") == "X" && event.at("name") == "vector 0x61";
+  }
+  EXPECT_TRUE(delivered) << "the interrupt the test took is in its trace";
+  EXPECT_THAT(FixtureRun::contents(svg), HasSubstr("<svg"));
+  EXPECT_THAT(run.output(), HasSubstr(json.string()));
+  EXPECT_THAT(run.output(), HasSubstr(svg.string()));
+}
+
+TEST(TraceFailingTests, APassingTestLeavesNothing) {
+  const FixtureRun run("PassesAfterAnInterrupt");
+  ASSERT_FALSE(run.failed()) << run.output();
+  EXPECT_FALSE(run.wrote_traces());
+  EXPECT_THAT(run.output(), ::testing::Not(HasSubstr("irqsim: trace of")));
+}
+
+TEST(TraceFailingTests, EachMachineOfAFailingTestHasItsOwnFiles) {
+  const FixtureRun run("FailsAfterTwoMachines");
+  ASSERT_TRUE(run.failed()) << run.output();
+  EXPECT_TRUE(std::filesystem::exists(run.trace("OnPurpose.FailsAfterTwoMachines.json"))) << run.output();
+  EXPECT_TRUE(std::filesystem::exists(run.trace("OnPurpose.FailsAfterTwoMachines.machine2.json")));
+  EXPECT_TRUE(std::filesystem::exists(run.trace("OnPurpose.FailsAfterTwoMachines.machine2.svg")));
+}
+
+}  // namespace
