@@ -87,7 +87,7 @@ enum class InterruptOutcome : std::uint8_t {
 /// | IsrEnter, IsrExit | vector | SynchronizeIrql | ISR's address | IsrEnter: interrupt object's address; IsrExit: the ISR's return value |
 /// | DpcQueue | target processor | caller's IRQL | DPC routine's address | DPC object's address |
 /// | DpcEnter, DpcExit | - | DISPATCH_LEVEL | DPC routine's address | DPC object's address |
-/// | IrqlChange | - | new IRQL | - | previous IRQL |
+/// | IrqlChange (processors only) | - | new IRQL | - | previous IRQL |
 /// | LockContend, LockAcquire, LockRelease | - | IRQL the lock is used at | lock's address | LockAcquire: 1 if the caller had to wait |
 /// | BugCheck | - | IRQL | bug-check code | parameter 1 |
 /// | WorkBegin, WorkEnd | - | PASSIVE_LEVEL | - | - |

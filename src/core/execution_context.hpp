@@ -14,6 +14,7 @@
 
 #include "irqsim/irql.hpp"
 #include "irqsim/processor_state.h"
+#include "platform/compiler.hpp"
 
 namespace irqsim::core {
 
@@ -126,7 +127,7 @@ class ExecutionContext {
   }
   void attend(std::uint32_t pending);
   // Records a processor's IRQL change and charges its time to the new level.
-  void note_irql_change(Irql level) noexcept;
+  IRQSIM_COLD void note_irql_change(Irql level) noexcept;
 
   Machine& machine_;
   Processor* processor_;

@@ -427,7 +427,9 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   ++apic.taken;
   update_outstanding(v);
   if (owner_released_edge(v)) reevaluate(*best);
-  const std::uint64_t edges_raised = took_edge ? v.raised.load(std::memory_order_relaxed) : 0;
+  // Read for the trace only: a device raising faster than the processor serves it keeps this
+  // cache line busy.
+  const std::uint64_t edges_raised = took_edge && tracer_ != nullptr ? v.raised.load(std::memory_order_relaxed) : 0;
   const auto accepted_at = std::chrono::duration_cast<std::chrono::nanoseconds>(now - machine_.boot_time()).count();
   return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation, took_edge, edges_raised, accepted_at, latency};
 }

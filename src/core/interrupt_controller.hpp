@@ -43,8 +43,8 @@ struct Acceptance {
   std::shared_ptr<const Chain> chain;
   std::uint64_t chain_generation;
   bool took_edge;  // the acceptance consumed a latched edge
-  // VectorStats::raised at the acceptance, if it took an edge (the trace's raise-to-delivery
-  // arrows), else 0.
+  // VectorStats::raised at the acceptance, if it took an edge on a machine that records a trace
+  // (for its raise-to-delivery arrows), else 0.
   std::uint64_t edges_raised;
   std::int64_t accepted_at_ns;  // Machine::uptime_ns() at the acceptance
   std::chrono::nanoseconds latency;
@@ -193,7 +193,9 @@ class InterruptController {
   DeliveryPolicy policy_;
   unsigned storm_threshold_;
 
-  mutable platform::ShortMutex mutex_;
+  // On a cache line of its own: both sides of every delivery write it, and pulse() reads the
+  // read-mostly members above without taking it.
+  alignas(kCacheLine) mutable platform::ShortMutex mutex_;
   // Deferred by Locked until the mutex is released.
   std::vector<unsigned> doorbells_to_ring_;
   unsigned activities_finished_ = 0;

@@ -15,7 +15,9 @@
 
 namespace irqsim::core {
 
-class ProcessorTimes {
+// On cache lines of its own: the processor writes it at every interrupt, and other threads write
+// the processor's doorbell and attention word next to it.
+class alignas(64) ProcessorTimes {
  public:
   // The slot of time spent in the idle loop, after those of the IRQLs.
   static constexpr unsigned kIdle = irql::kHigh + 1;

@@ -6,6 +6,7 @@
 
 #include "core/execution_context.hpp"
 #include "core/machine.hpp"
+#include "core/trace_recorder.hpp"
 #include "platform/backoff.hpp"
 
 namespace irqsim::core::spin_lock {
@@ -36,11 +37,16 @@ void check_owner(ExecutionContext& context, std::uintptr_t& lock, std::uintptr_t
 
 }  // namespace
 
+void record(ExecutionContext& context, TraceEventKind kind, const std::uintptr_t& lock, Irql required,
+            bool waited) noexcept {
+  context.tracer()->record(kind, 0, required, address_of(lock), waited ? 1 : 0);
+}
+
 void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
   std::atomic_ref<std::uintptr_t> cell(lock);
   std::uintptr_t owner = cell.load(std::memory_order_relaxed);
   const bool contended = owner != 0;
-  if (contended) trace(context, TraceEventKind::LockContend, lock, required);
+  if (contended && context.tracer() != nullptr) record(context, TraceEventKind::LockContend, lock, required);
   platform::Backoff backoff;
   for (;;) {
     if (owner == 0 &&
@@ -56,7 +62,7 @@ void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql req
     owner = cell.load(std::memory_order_relaxed);
   }
   context.note_lock_acquired(required);
-  trace(context, TraceEventKind::LockAcquire, lock, required, contended);
+  if (context.tracer() != nullptr) record(context, TraceEventKind::LockAcquire, lock, required, contended);
 }
 
 bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
@@ -71,7 +77,7 @@ bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required,
     return false;
   }
   context.note_lock_acquired(required);
-  trace(context, TraceEventKind::LockAcquire, lock, required);
+  if (context.tracer() != nullptr) record(context, TraceEventKind::LockAcquire, lock, required);
   return true;
 }
 

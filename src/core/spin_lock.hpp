@@ -9,18 +9,16 @@
 #include <string_view>
 
 #include "core/execution_context.hpp"
-#include "core/trace_recorder.hpp"
 #include "irqsim/irql.hpp"
+#include "irqsim/trace.hpp"
+#include "platform/compiler.hpp"
 
 namespace irqsim::core::spin_lock {
 
-// Records a lock event when the machine records a trace.
-inline void trace(ExecutionContext& context, TraceEventKind kind, const std::uintptr_t& lock, Irql required,
-                  bool waited = false) noexcept {
-  if (TraceRecorder* tracer = context.tracer()) [[unlikely]] {
-    tracer->record(kind, 0, required, reinterpret_cast<std::uintptr_t>(&lock), waited ? 1 : 0);
-  }
-}
+// Records a lock event on a machine that records a trace; out of line, so that the test of the
+// recorder is all a machine that does not record pays for.
+IRQSIM_COLD void record(ExecutionContext& context, TraceEventKind kind, const std::uintptr_t& lock, Irql required,
+                        bool waited = false) noexcept;
 
 // The waiting and the reports, out of line.
 void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api);
@@ -36,7 +34,7 @@ inline void acquire(ExecutionContext& context, std::uintptr_t& lock, Irql requir
                                                                     std::memory_order_acquire,
                                                                     std::memory_order_relaxed)) {
     context.note_lock_acquired(required);
-    trace(context, TraceEventKind::LockAcquire, lock, required);
+    if (context.tracer() != nullptr) [[unlikely]] record(context, TraceEventKind::LockAcquire, lock, required);
     return;
   }
   acquire_contended(context, lock, required, api);
@@ -48,7 +46,7 @@ inline void release(ExecutionContext& context, std::uintptr_t& lock, Irql requir
   std::atomic_ref<std::uintptr_t> cell(lock);
   const std::uintptr_t owner = cell.load(std::memory_order_relaxed);
   if (owner != context.lock_token()) report_not_owned(context, lock, owner, api);
-  trace(context, TraceEventKind::LockRelease, lock, required);
+  if (context.tracer() != nullptr) [[unlikely]] record(context, TraceEventKind::LockRelease, lock, required);
   cell.store(0, std::memory_order_release);
   context.note_lock_released(required);
 }

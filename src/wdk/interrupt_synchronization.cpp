@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/spin_lock.hpp"
+#include "platform/compiler.hpp"
 #include "wdk/interrupt_handles.hpp"
 #include "wdk/kernel_call.hpp"
 
@@ -13,7 +14,8 @@ namespace {
 
 // The interrupt's critical section is its SynchronizeIrql plus its lock. Entering it from
 // above SynchronizeIrql would be a raise to a lower IRQL. Returns the IRQL to go back to.
-Irql enter_critical_section(core::ExecutionContext& context, core::InterruptObject& object, std::string_view api) {
+IRQSIM_ALWAYS_INLINE Irql enter_critical_section(core::ExecutionContext& context, core::InterruptObject& object,
+                                                 std::string_view api) {
   const Irql previous = context.irql();
   wdk::require_irql_not_above(context, object.synchronize_irql, "SynchronizeIrql", api, wdk::address(&object));
   context.raise_to(object.synchronize_irql);
@@ -21,8 +23,8 @@ Irql enter_critical_section(core::ExecutionContext& context, core::InterruptObje
   return previous;
 }
 
-void leave_critical_section(core::ExecutionContext& context, core::InterruptObject& object, Irql previous,
-                            std::string_view api) {
+IRQSIM_ALWAYS_INLINE void leave_critical_section(core::ExecutionContext& context, core::InterruptObject& object,
+                                                 Irql previous, std::string_view api) {
   core::spin_lock::release(context, *object.lock, object.synchronize_irql, api);
   wdk::lower_irql(context, previous, api);
 }

@@ -82,6 +82,12 @@ TEST(TraceRecording, IsOffUnlessAsked) {
   irqsim::set_trace_by_default(previous);
 }
 
+TEST(TraceRecording, AZeroEventLimitIsRejected) {
+  irqsim::MachineConfig config = Recording(1);
+  config.trace_events_per_track = 0;
+  EXPECT_THROW(irqsim::Machine{config}, std::invalid_argument);
+}
+
 TEST(TraceRecording, HasATrackPerProcessorNamedAfterIt) {
   irqsim::Machine m(Recording(3));
   const irqsim::Trace trace = m.trace();
