@@ -38,8 +38,9 @@ class DurationHistogram {
   /// @brief total() / count(); zero when there is no sample.
   [[nodiscard]] std::chrono::nanoseconds mean() const noexcept;
   /// @brief An upper bound of the `fraction` quantile (0.5 for the median, 0.99 for the 99th
-  /// percentile): the upper edge of the bucket holding it, never more than max(). Zero when
-  /// there is no sample. `fraction` is clamped to [0, 1].
+  /// percentile): the (exclusive) upper edge 2^i ns of the bucket i holding it, never more than
+  /// max(), so percentile(1.0) == max(). 0 for bucket 0 and when there is no sample.
+  /// `fraction` is clamped to [0, 1].
   [[nodiscard]] std::chrono::nanoseconds percentile(double fraction) const noexcept;
 
   /// @brief Samples in bucket `index` (0 for an index past the last bucket).

@@ -79,18 +79,24 @@ enum class InterruptOutcome : std::uint8_t {
 ///
 /// | kind | vector | irql | subject | argument |
 /// |---|---|---|---|---|
-/// | Raise | vector | raiser's IRQL | - | the edge's number on the vector (VectorStats::raised after it) |
-/// | LineAssert, LineDeassert | vector | raiser's IRQL | - | - |
+/// | Raise | vector | raiser's | - | the edge's number (VectorStats::raised after it) |
+/// | LineAssert, LineDeassert | vector | raiser's | - | - |
 /// | Drop | vector | - | - | VectorStats::raised when the edge was dropped |
-/// | Deliver | vector | vector's IRQL | VectorStats::raised at acceptance if the delivery took an edge, else 0 | latency in ns |
-/// | InterruptEnd | vector | vector's IRQL | - | InterruptOutcome |
-/// | IsrEnter, IsrExit | vector | SynchronizeIrql | ISR's address | IsrEnter: interrupt object's address; IsrExit: the ISR's return value |
-/// | DpcQueue | target processor | caller's IRQL | DPC routine's address | DPC object's address |
+/// | Deliver | vector | vector's | edge number taken (0: a level delivery) | latency in ns |
+/// | InterruptEnd | vector | vector's | - | InterruptOutcome |
+/// | IsrEnter | vector | SynchronizeIrql | ISR's address | interrupt object's address |
+/// | IsrExit | vector | SynchronizeIrql | ISR's address | the ISR's return value |
+/// | DpcQueue | target processor | caller's | DPC routine's address | DPC object's address |
 /// | DpcEnter, DpcExit | - | DISPATCH_LEVEL | DPC routine's address | DPC object's address |
 /// | IrqlChange (processors only) | - | new IRQL | - | previous IRQL |
-/// | LockContend, LockAcquire, LockRelease | - | IRQL the lock is used at | lock's address | LockAcquire: 1 if the caller had to wait |
-/// | BugCheck | - | IRQL | bug-check code | parameter 1 |
+/// | LockContend, LockRelease | - | the lock's IRQL | lock's address | - |
+/// | LockAcquire | - | the lock's IRQL | lock's address | 1 if the caller had to wait |
+/// | BugCheck | - | caller's | bug-check code | parameter 1 |
 /// | WorkBegin, WorkEnd | - | PASSIVE_LEVEL | - | - |
+///
+/// The edge number a Deliver took is VectorStats::raised at the acceptance, recorded only if
+/// the delivery took an edge; the lock's IRQL is the one it is used at (DISPATCH_LEVEL for an
+/// executive spin lock, the SynchronizeIrql for an interrupt lock).
 struct TraceEvent {
   /// @brief Nanoseconds since the machine was created (the host's steady clock).
   std::int64_t time_ns = 0;

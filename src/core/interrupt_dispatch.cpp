@@ -29,14 +29,18 @@ bool call_service_routine(ExecutionContext& context, InterruptObject& object) {
   spin_lock::acquire(context, *object.lock, synchronize, kDispatcher);
   TraceRecorder* tracer = context.tracer();
   const auto vector = static_cast<std::uint16_t>(object.vector);
-  if (tracer != nullptr) tracer->record(TraceEventKind::IsrEnter, vector, synchronize, address(object.routine), address(&object));
+  if (tracer != nullptr) {
+    tracer->record(TraceEventKind::IsrEnter, vector, synchronize, address(object.routine), address(&object));
+  }
   bool claimed = false;
   {
     RunningRoutine running(context, RoutineKind::InterruptService, object.routine, synchronize > irql::kPassive);
     claimed = object.service(object);
     running.check_watchdog();
   }
-  if (tracer != nullptr) tracer->record(TraceEventKind::IsrExit, vector, synchronize, address(object.routine), claimed);
+  if (tracer != nullptr) {
+    tracer->record(TraceEventKind::IsrExit, vector, synchronize, address(object.routine), claimed);
+  }
   if (context.irql() != synchronize) {
     const std::uint64_t unique_value = 3;  // "after an interrupt's ServiceRoutine"
     context.machine().bug_check(

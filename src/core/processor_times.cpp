@@ -32,7 +32,9 @@ ProcessorStats ProcessorTimes::read(std::int64_t now_ns) const noexcept {
     std::atomic_thread_fence(std::memory_order_acquire);
     if (sequence_.load(std::memory_order_relaxed) != before) continue;
     if (now_ns > since) charged[current] += now_ns - since;
-    for (unsigned level = 0; level < kIdle; ++level) stats.time_at_irql[level] = std::chrono::nanoseconds(charged[level]);
+    for (unsigned level = 0; level < kIdle; ++level) {
+      stats.time_at_irql[level] = std::chrono::nanoseconds(charged[level]);
+    }
     stats.idle = std::chrono::nanoseconds(charged[kIdle]);
     break;
   }

@@ -1,5 +1,7 @@
 #include "core/trace_recorder.hpp"
 
+#include <array>
+
 #include <fmt/format.h>
 
 #include "core/machine.hpp"
@@ -53,13 +55,21 @@ TraceRecorder::Ring* TraceRecorder::ring_of_caller() noexcept {
       processor != nullptr && &processor->context().machine() == &machine_) {
     return processor_rings_[processor->index()].get();
   }
-  // A thread's ring is found again by the machine's serial, which no later machine reuses.
-  thread_local std::uint64_t ring_machine = 0;
-  thread_local Ring* ring = nullptr;
-  if (ring_machine != machine_.serial()) {
-    ring = new_thread_ring();
-    ring_machine = machine_.serial();
+  // A thread's rings are found again by their machines' serials, which no later machine reuses.
+  // A few are remembered, so a test alternating between two machines does not make a ring per
+  // call; one forgotten gets a new ring (and track) if its machine is used again.
+  struct Remembered {
+    std::uint64_t machine = 0;
+    Ring* ring = nullptr;
+  };
+  thread_local std::array<Remembered, 4> remembered{};
+  thread_local std::size_t next_slot = 0;
+  for (const Remembered& entry : remembered) {
+    if (entry.machine == machine_.serial()) return entry.ring;
   }
+  Ring* ring = new_thread_ring();
+  remembered[next_slot] = {machine_.serial(), ring};
+  next_slot = (next_slot + 1) % remembered.size();
   return ring;
 }
 

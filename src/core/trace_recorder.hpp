@@ -2,9 +2,10 @@
 // The event recorder of a machine that records a trace (MachineConfig::trace). Every thread that
 // records (each simulated processor, and any other thread that raises an interrupt, queues a DPC
 // or takes a spin lock) writes into a single-producer ring of its own, so recording costs a clock
-// read and a few stores and never waits for another thread. A drainer thread empties the rings into per-track stores while the
-// processors keep running, whenever a ring is half full and whenever a snapshot is taken; a
-// store keeps the newest MachineConfig::trace_events_per_track events of its track.
+// read and a few stores and never waits for another thread. A drainer thread empties the rings
+// into per-track stores while the processors keep running, whenever a ring is half full and
+// whenever a snapshot is taken; a store keeps the newest MachineConfig::trace_events_per_track
+// events of its track.
 //
 // A machine that does not record has no recorder: every hook is a test of a null pointer.
 

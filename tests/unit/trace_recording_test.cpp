@@ -305,6 +305,21 @@ TEST(TraceRecording, ABugCheckIsTheLastEventOfItsProcessor) {
   EXPECT_EQ(checks[0].irql, DISPATCH_LEVEL);
 }
 
+TEST(TraceRecording, AThreadAlternatingBetweenTwoMachinesHasOneTrackOnEach) {
+  irqsim::Machine first(Recording(1));
+  irqsim::Machine second(Recording(1));
+  for (int i = 0; i < 100; ++i) {
+    first.pulse(kVector);
+    second.pulse(kVector);
+  }
+  for (const irqsim::Machine* m : {&first, &second}) {
+    const irqsim::Trace trace = m->trace();
+    ASSERT_EQ(trace.tracks.size(), 2u) << "CPU 0 and this thread";
+    EXPECT_EQ(trace.tracks[1].name, "thread 1");
+    EXPECT_EQ(EventsOf(trace, TraceEventKind::Raise, trace.tracks[1].id).size(), 100u);
+  }
+}
+
 TEST(TraceRecording, ATrackKeepsItsNewestEventsAndCountsTheOthersLost) {
   irqsim::MachineConfig config = Recording(1);
   config.trace_events_per_track = 8;
