@@ -44,17 +44,18 @@ std::int64_t TraceRecorder::record_at(std::int64_t time_ns, TraceEventKind kind,
   return time_ns;
 }
 
-Irql TraceRecorder::caller_irql() const noexcept {
+const Processor* TraceRecorder::processor_of_caller() const noexcept {
   const Processor* processor = Processor::current();
-  if (processor == nullptr || &processor->context().machine() != &machine_) return irql::kPassive;
-  return processor->context().irql();
+  return processor != nullptr && &processor->context().machine() == &machine_ ? processor : nullptr;
+}
+
+Irql TraceRecorder::caller_irql() const noexcept {
+  const Processor* processor = processor_of_caller();
+  return processor != nullptr ? processor->context().irql() : irql::kPassive;
 }
 
 TraceRecorder::Ring* TraceRecorder::ring_of_caller() noexcept {
-  if (const Processor* processor = Processor::current();
-      processor != nullptr && &processor->context().machine() == &machine_) {
-    return processor_rings_[processor->index()].get();
-  }
+  if (const Processor* processor = processor_of_caller()) return processor_rings_[processor->index()].get();
   // A thread's rings are found again by their machines' serials, which no later machine reuses.
   // A few are remembered, so a test alternating between two machines does not make a ring per
   // call; one forgotten gets a new ring (and track) if its machine is used again.

@@ -27,6 +27,7 @@
 namespace irqsim::core {
 
 class Machine;
+class Processor;
 
 class TraceRecorder {
  public:
@@ -67,6 +68,8 @@ class TraceRecorder {
     std::atomic<std::uint64_t> lost{0};
   };
 
+  // The calling thread if it is one of this machine's processors, else nullptr.
+  [[nodiscard]] const Processor* processor_of_caller() const noexcept;
   // The calling thread's ring, or nullptr if none could be made.
   Ring* ring_of_caller() noexcept;
   Ring* new_thread_ring() noexcept;

@@ -129,7 +129,9 @@ std::string escape(std::string_view text) {
   return out;
 }
 
-std::string duration_text(std::int64_t ns) {
+// Three decimals in its unit, unlike the reports' three significant digits
+// (control/duration_text): a tooltip is where one reads when, well into a long trace, a slice began.
+std::string exact_time_text(std::int64_t ns) {
   const auto value = static_cast<double>(ns);
   if (ns > -1'000 && ns < 1'000) return fmt::format("{} ns", ns);
   if (ns > -1'000'000 && ns < 1'000'000) return fmt::format("{:.3f} us", value / 1e3);
@@ -139,8 +141,8 @@ std::string duration_text(std::int64_t ns) {
 
 std::string tooltip(std::string_view name, std::int64_t begin_ns, std::optional<std::int64_t> duration_ns,
                     const std::vector<Arg>& args) {
-  std::string text = fmt::format("{}\nat {}", name, duration_text(begin_ns));
-  if (duration_ns) text += fmt::format(", lasting {}", duration_text(*duration_ns));
+  std::string text = fmt::format("{}\nat {}", name, exact_time_text(begin_ns));
+  if (duration_ns) text += fmt::format(", lasting {}", exact_time_text(*duration_ns));
   for (const Arg& arg : args) text += fmt::format("\n{}: {}", arg.key, arg.value);
   return escape(text);
 }
@@ -203,7 +205,7 @@ class SvgWriter {
 
   void draw_header() {
     out("<text x=\"8\" y=\"18\" font-size=\"13\" font-weight=\"bold\">irqsim trace, {} to {}</text>\n",
-        duration_text(timeline_.begin_ns), duration_text(timeline_.end_ns));
+        exact_time_text(timeline_.begin_ns), exact_time_text(timeline_.end_ns));
     // The legend, right-aligned on the same line.
     constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kKinds{
         {{"run_on/post", kWorkColour}, {"delivery", kDeliveryColour}, {"ISR", kIsrColours[0]}, {"DPC", kDpcColour}}};
