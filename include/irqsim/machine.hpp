@@ -16,6 +16,7 @@
 #include "irqsim/device.hpp"
 #include "irqsim/leak_report.hpp"
 #include "irqsim/machine_stats.hpp"
+#include "irqsim/schedule.hpp"
 #include "irqsim/trace.hpp"
 #include "irqsim/vector_stats.hpp"
 
@@ -83,12 +84,33 @@ struct MachineConfig {
   /// @brief The most events a trace keeps per processor (and per other thread that records):
   /// beyond it the oldest go, and TraceTrack::lost counts them. 32 bytes each.
   std::size_t trace_events_per_track = std::size_t{1} << 18;
+  /// @brief Free-running or deterministic (docs/deterministic-mode.md). By default a machine
+  /// runs free, unless an exploration (irqsim::explore) or the IRQSIM_SEED environment variable
+  /// makes it deterministic.
+  ExecutionMode mode = ExecutionMode::ProcessDefault;
+  /// @brief The schedule of a deterministic machine, unless an exploration or IRQSIM_SEED
+  /// supplies one. Ignored by a free-running machine.
+  Schedule schedule{};
 };
 
 /// @brief Thrown by Machine::wait_until_quiescent when the machine did not settle in time.
 class TimeoutError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// @brief A device timer started with Machine::every. A cheap handle: copies refer to the same
+/// timer, which runs until stopped, until it has made its calls, or until the machine is destroyed.
+class PeriodicSource {
+ public:
+  /// @brief Wraps the engine's timer (for the library's own layers).
+  PeriodicSource(core::Machine& machine, std::uint64_t id) : machine_(&machine), id_(id) {}
+  /// @brief No further calls; a call running now finishes. Does nothing for a timer that is done.
+  void stop();
+
+ private:
+  core::Machine* machine_;
+  std::uint64_t id_;
 };
 
 /// @brief A simulated multiprocessor machine with an interrupt controller.
@@ -143,6 +165,28 @@ class Machine {
   /// power of two of consecutive vectors, ...).
   Device plug(const DeviceConfig& config);
 
+  /// @brief Starts a device timer: calls `action` every `period` of the machine's clock, the
+  /// first time one period from now, on the machine's device-clock thread (one for all timers),
+  /// as the hardware's own clock would (an audio codec's frame timer raising its interrupt).
+  /// `count` calls, or until PeriodicSource::stop if `count` is 0. A counted timer keeps the
+  /// machine from being quiescent until its last call has returned, so wait_until_quiescent
+  /// waits for all of them; an exception escaping `action` is rethrown by the next
+  /// wait_until_quiescent or run_for. On a deterministic machine the clock is virtual: the
+  /// calls take no real time. Throws std::invalid_argument if `period` is not positive or
+  /// `action` is empty.
+  PeriodicSource every(std::chrono::nanoseconds period, std::function<void()> action, std::uint64_t count = 0);
+  /// @brief Lets the machine run for `duration` of its clock while the test's thread waits:
+  /// real time on a free-running machine, virtual time on a deterministic one (which lets its
+  /// processors and timers run meanwhile). Throws BugCheckError if the machine bug-checked,
+  /// HangError if a deterministic machine hung, or the exception a posted function or a timer
+  /// left.
+  void run_for(std::chrono::nanoseconds duration);
+
+  /// @brief Whether the machine runs deterministically (MachineConfig::mode, resolved).
+  [[nodiscard]] bool deterministic() const;
+  /// @brief The schedule of a deterministic machine; nothing for a free-running one.
+  [[nodiscard]] std::optional<Schedule> schedule() const;
+
   /// @brief Counters of the vector.
   [[nodiscard]] VectorStats stats(std::uint32_t vector) const;
   /// @brief Interrupts the processor has accepted so far.
@@ -180,11 +224,13 @@ class Machine {
   void post(unsigned processor, std::function<void()> f);
 
   /// @brief Waits until every interrupt raised so far that can be delivered has been handled,
-  /// every DPC queued has run and every posted function has run. Throws BugCheckError if the machine bug-checked,
-  /// TimeoutError if it is still busy after `timeout`.
+  /// every DPC queued has run, every posted function has run and every counted timer (every)
+  /// has made its calls. Throws BugCheckError if the machine bug-checked, HangError if a
+  /// deterministic machine hung, TimeoutError if it is still busy after `timeout` (of virtual
+  /// time on a deterministic machine).
   void wait_until_quiescent(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-  /// @brief Whether a bug check has halted the machine.
+  /// @brief Whether a bug check (or, on a deterministic machine, a hang) has halted the machine.
   [[nodiscard]] bool halted() const;
   /// @brief The report of the bug check that halted the machine, if any; marks it observed.
   [[nodiscard]] std::optional<BugCheckReport> bug_check() const;

@@ -151,6 +151,27 @@ class Trace {
   /// @brief The track with the given id, or nullptr.
   [[nodiscard]] const TraceTrack* track(std::uint32_t id) const noexcept;
 
+  /// @brief The first difference between this trace and `other` as a readable text, or nothing when
+  /// they hold the same run: the same tracks in the same order (id, name, processor, lost count),
+  /// and on each track the same events in the same order, every field equal, except the fields
+  /// TraceEvent's table gives as addresses, which need only correspond one to one.
+  ///
+  /// Two runs of one deterministic test in one process record the same events, but the objects
+  /// they name (ISRs, interrupt objects, DPC routines and objects, spin locks) may sit at other
+  /// addresses. So an address met first in this trace (tracks in order, each track's events in
+  /// order) is paired with the address at the same place in `other`, and every later occurrence
+  /// of either must keep that pairing. One pairing covers all address fields, since one object
+  /// appears in several kinds of event. Everything else compares exactly: times, kinds, tracks,
+  /// vectors, IRQLs, and the subjects and arguments that are not addresses (edge numbers,
+  /// latencies, outcomes, previous IRQLs, an ISR's return value, ...).
+  ///
+  /// The comparison stops at the first difference, looked for in this order: the number of
+  /// tracks; then track by track, its id, name, processor and lost count, its events one by one,
+  /// and its number of events. The text says which: "track count differs (3 vs 4)", the track
+  /// that differs, or the event ("event 12 of CPU 1") with both events written out, and for a
+  /// broken pairing also the addresses and the event that paired them first.
+  [[nodiscard]] std::optional<std::string> difference_from(const Trace& other) const;
+
   /// @brief The trace in the Chrome trace-event JSON format, which Perfetto
   /// (https://ui.perfetto.dev) and chrome://tracing open: one thread per track, ISRs, DPCs,
   /// deliveries and run_on/post functions as complete ("X") slices, the IRQL as a counter per

@@ -76,10 +76,25 @@ std::atomic<bool>& trace_default() {
   return record;
 }
 
+// An exploration's schedule wins over the machine's own; IRQSIM_SEED decides only for machines
+// that leave the choice to the process.
+void resolve_mode(MachineConfig& config) {
+  if (config.mode == ExecutionMode::FreeRunning) return;
+  if (const std::optional<Schedule> explored = scoped_schedule()) {
+    config.mode = ExecutionMode::Deterministic;
+    config.schedule = *explored;
+  } else if (config.mode == ExecutionMode::ProcessDefault) {
+    static const std::optional<Schedule> from_environment = schedule_from_environment();
+    config.mode = from_environment ? ExecutionMode::Deterministic : ExecutionMode::FreeRunning;
+    if (from_environment) config.schedule = *from_environment;
+  }
+}
+
 MachineConfig resolved(MachineConfig config) {
   if (config.trace == TraceRecording::ProcessDefault) {
     config.trace = trace_by_default() ? TraceRecording::On : TraceRecording::Off;
   }
+  resolve_mode(config);
   return config;
 }
 
@@ -133,7 +148,7 @@ void Machine::run_on_processor(unsigned processor, std::function<void()> f) {
   engine_->submit(processor, item);
   engine_->wait_for(*item);
   if (item->state.load(std::memory_order_acquire) == core::WorkItem::State::Abandoned) {
-    if (auto report = engine_->report(true)) throw BugCheckError(*report);
+    if (engine_->halted()) engine_->throw_halt();
     throw std::logic_error("irqsim: the machine stopped before the function ran");
   }
   // Taken out of the item, so that the exception is released by this thread and never by the
@@ -147,6 +162,26 @@ void Machine::post(unsigned processor, std::function<void()> f) {
 }
 
 void Machine::wait_until_quiescent(std::chrono::milliseconds timeout) { engine_->wait_until_quiescent(timeout); }
+
+PeriodicSource Machine::every(std::chrono::nanoseconds period, std::function<void()> action, std::uint64_t count) {
+  if (period <= std::chrono::nanoseconds::zero()) {
+    throw std::invalid_argument(fmt::format("irqsim: a device timer's period must be positive, not {} ns",
+                                            period.count()));
+  }
+  if (!action) throw std::invalid_argument("irqsim: a device timer needs a function to call");
+  return {*engine_, engine_->device_clock().start(period.count(), count, std::move(action))};
+}
+
+void PeriodicSource::stop() { machine_->device_clock().stop(id_); }
+
+void Machine::run_for(std::chrono::nanoseconds duration) { engine_->run_for(duration); }
+
+bool Machine::deterministic() const { return engine_->scheduler() != nullptr; }
+
+std::optional<Schedule> Machine::schedule() const {
+  if (const core::Scheduler* scheduler = engine_->scheduler()) return scheduler->schedule();
+  return std::nullopt;
+}
 
 bool Machine::records_trace() const { return engine_->tracer() != nullptr; }
 

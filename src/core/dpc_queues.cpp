@@ -9,6 +9,7 @@
 #include "core/machine.hpp"
 #include "core/processor.hpp"
 #include "core/running_routine.hpp"
+#include "core/spin_wait.hpp"
 #include "core/trace_recorder.hpp"
 
 namespace irqsim::core {
@@ -68,7 +69,6 @@ bool DpcQueues::remove(const void* object) {
     std::erase_if(queue.entries, [object](const Entry& entry) { return entry.dpc.object == object; });
     if (queue.entries.empty()) set_state(processor, kEmpty);
   }
-  finished_.notify_all();
   machine_.activity_finished();
   return true;
 }
@@ -106,9 +106,8 @@ std::vector<std::pair<unsigned, Dpc>> DpcQueues::queued() const {
 }
 
 std::int64_t DpcQueues::next_clock_tick() const {
-  const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(machine_.config().clock_tick);
-  const auto since_boot = std::chrono::steady_clock::now() - machine_.boot_time();
-  return (machine_.boot_time() + (since_boot / tick + 1) * tick).time_since_epoch().count();
+  const std::int64_t tick = std::chrono::nanoseconds(machine_.config().clock_tick).count();
+  return (machine_.uptime_ns() / tick + 1) * tick;
 }
 
 void DpcQueues::retire_if_due(ExecutionContext& context) {
@@ -117,10 +116,7 @@ void DpcQueues::retire_if_due(ExecutionContext& context) {
     case kEmpty:
       return;
     case kDeferred:
-      if (std::chrono::steady_clock::now().time_since_epoch().count() <
-          queue.tick_deadline.load(std::memory_order_relaxed)) {
-        return;
-      }
+      if (machine_.uptime_ns() < queue.tick_deadline.load(std::memory_order_relaxed)) return;
       break;
     default:
       break;
@@ -180,7 +176,6 @@ void DpcQueues::run_one(ExecutionContext& context, Queue& queue, const Entry& en
         queue.running_ticket = 0;
         queues.routine_durations_[dpc.routine].add(std::chrono::nanoseconds(ended_at - started_at));
       }
-      queues.finished_.notify_all();
       queues.machine_.activity_finished();
     }
   } finished{*this, context, queue, entry.dpc, machine_.uptime_ns()};
@@ -224,14 +219,17 @@ void DpcQueues::flush(ExecutionContext& caller) {
   }
   lock.unlock();
   for (unsigned p : to_wake) machine_.processor(p).wake();
-  lock.lock();
-  while (!flushed(last_ticket)) {
-    lock.unlock();
+  const auto done = [&] {
+    const std::lock_guard locked(mutex_);
+    return flushed(last_ticket);
+  };
+  SpinWait wait(caller, "a DPC flush");
+  while (!done()) {
     caller.check_still_running();
     // A processor runs its own queue here; the caller is at PASSIVE_LEVEL.
     caller.preemption_point();
-    lock.lock();
-    finished_.wait_for(lock, std::chrono::milliseconds(1), [&] { return flushed(last_ticket); });
+    if (done()) break;
+    wait.pause(done);
   }
 }
 

@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -76,7 +75,7 @@ class DpcQueues {
     std::deque<Entry> entries;
     std::uint64_t running_ticket = 0;  // 0: none running
     std::atomic<std::uint8_t> state{kEmpty};
-    // steady_clock ticks of the clock interrupt that processes a deferred queue.
+    // Machine::uptime_ns() of the clock interrupt that processes a deferred queue.
     std::atomic<std::int64_t> tick_deadline{0};
   };
 
@@ -87,7 +86,6 @@ class DpcQueues {
 
   Machine& machine_;
   mutable std::mutex mutex_;
-  std::condition_variable finished_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::unordered_map<const void*, unsigned> queued_on_;
   std::map<const void*, DurationHistogram> routine_durations_;

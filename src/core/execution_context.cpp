@@ -1,5 +1,6 @@
 #include "core/execution_context.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "core/dpc_queues.hpp"
@@ -7,6 +8,7 @@
 #include "core/machine.hpp"
 #include "core/processor.hpp"
 #include "core/running_routine.hpp"
+#include "core/scheduler.hpp"
 #include "core/trace_recorder.hpp"
 
 // Defined here for wdm.h's inline routines: a simulated processor's thread points it at its
@@ -20,12 +22,17 @@ constinit thread_local ExecutionContext* processor_context = nullptr;
 }  // namespace detail
 
 ExecutionContext::ExecutionContext(Machine& machine, Processor* processor, std::uintptr_t lock_token)
-    : machine_(machine), processor_(processor), tracer_(machine.tracer()) {
+    : machine_(machine),
+      processor_(processor),
+      tracer_(machine.tracer()),
+      scheduled_(processor != nullptr && machine.scheduler() != nullptr),
+      observes_locks_(tracer_ != nullptr || scheduled_) {
   state_.lock_token = lock_token;
   if (processor == nullptr) return;
   // With the watchdog on, every preemption point times the running routine.
   if (machine.config().watchdog_limit != std::chrono::microseconds::zero()) state_.attention |= attention::kWatchdog;
   if (tracer_ != nullptr) state_.attention |= attention::kTracing;
+  if (scheduled_) state_.attention |= attention::kScheduled;
 }
 
 std::optional<unsigned> ExecutionContext::processor_number() const {
@@ -41,6 +48,11 @@ void ExecutionContext::lower_to(Irql level) {
 }
 
 void ExecutionContext::attend(std::uint32_t pending) {
+  if ((pending & attention::kScheduled) != 0) {
+    machine_.scheduler()->yield(processor_->index());
+    // Others ran meanwhile: an interrupt may have arrived, or the machine halted.
+    pending = attention();
+  }
   if ((pending & attention::kHalting) != 0) check_still_running();
   if ((pending & attention::kWatchdog) != 0 && running_routine_ != nullptr) running_routine_->check_watchdog();
   if ((pending & (attention::kPendingIrqls | attention::kUnrouted)) != 0) take_pending_interrupts(*this);
@@ -65,7 +77,24 @@ void ExecutionContext::note_irql_change(Irql level) noexcept {
   processor_->times().enter(level, now);
 }
 
+void ExecutionContext::note_lock_address(std::uintptr_t lock, bool held) noexcept {
+  if (held) {
+    if (held_lock_count_ < kTrackedLocks) held_lock_addresses_[held_lock_count_++] = lock;
+    return;
+  }
+  const auto end = held_lock_addresses_.begin() + static_cast<std::ptrdiff_t>(held_lock_count_);
+  if (const auto found = std::find(held_lock_addresses_.begin(), end, lock); found != end) {
+    std::copy(found + 1, end, found);
+    --held_lock_count_;
+  }
+}
+
+std::vector<std::uint64_t> ExecutionContext::held_lock_addresses() const {
+  return {held_lock_addresses_.begin(), held_lock_addresses_.begin() + static_cast<std::ptrdiff_t>(held_lock_count_)};
+}
+
 void ExecutionContext::reset() noexcept {
+  held_lock_count_ = 0;
   set_irql_silently(irql::kPassive);
   for (std::uint32_t& count : state_.held_locks) count = 0;
   state_.held_lock_levels = 0;

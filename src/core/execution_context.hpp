@@ -7,10 +7,12 @@
 // processor's thread. Its attention word tells a preemption point whether it has anything to
 // do, so a call with nothing pending costs one load.
 
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "irqsim/irql.hpp"
 #include "irqsim/processor_state.h"
@@ -21,6 +23,7 @@ namespace irqsim::core {
 class Machine;
 class Processor;
 class RunningRoutine;
+class Scheduler;
 class TraceRecorder;
 
 // The bits of irqsim_processor_state::attention.
@@ -38,6 +41,9 @@ inline constexpr std::uint32_t kWatchdog = 1u << 19;
 // The machine records a trace: wdm.h's inline IRQL and spin-lock routines take the library path,
 // which records what they do.
 inline constexpr std::uint32_t kTracing = 1u << 20;
+// The machine is deterministic: every preemption point is a scheduling decision, so wdm.h's
+// inline routines take the library path too.
+inline constexpr std::uint32_t kScheduled = 1u << 21;
 }  // namespace attention
 
 class ExecutionContext {
@@ -75,6 +81,10 @@ class ExecutionContext {
 
   // The machine's trace recorder, or nullptr when it does not record.
   [[nodiscard]] TraceRecorder* tracer() const noexcept { return tracer_; }
+  // Whether this is a processor of a deterministic machine.
+  [[nodiscard]] bool scheduled() const noexcept { return scheduled_; }
+  // Whether spin-lock operations are recorded or tracked (spin_lock::observe).
+  [[nodiscard]] bool observes_locks() const noexcept { return observes_locks_; }
 
   // A library call by code running on a processor: stop if the machine has halted, time the
   // running ISR or DPC against the watchdog, take interrupts above the current IRQL and, below
@@ -104,6 +114,11 @@ class ExecutionContext {
       state_.held_lock_levels &= static_cast<std::uint16_t>(~(1u << required));
     }
   }
+  // On a deterministic machine, which locks a processor holds, for hang reports (the first
+  // kTrackedLocks of them). Only the library's lock paths keep it, and on such a machine
+  // wdm.h's inline ones never run on a processor.
+  void note_lock_address(std::uintptr_t lock, bool held) noexcept;
+  [[nodiscard]] std::vector<std::uint64_t> held_lock_addresses() const;
   [[nodiscard]] std::optional<Irql> highest_held_lock_level() const noexcept {
     if (state_.held_lock_levels == 0) return std::nullopt;
     return static_cast<Irql>(std::bit_width(state_.held_lock_levels) - 1);
@@ -129,11 +144,17 @@ class ExecutionContext {
   // Records a processor's IRQL change and charges its time to the new level.
   IRQSIM_COLD void note_irql_change(Irql level) noexcept;
 
+  static constexpr std::size_t kTrackedLocks = 16;
+
   Machine& machine_;
   Processor* processor_;
   TraceRecorder* tracer_;
+  bool scheduled_;
+  bool observes_locks_;
   irqsim_processor_state state_{};
   RunningRoutine* running_routine_ = nullptr;
+  std::array<std::uintptr_t, kTrackedLocks> held_lock_addresses_{};
+  std::size_t held_lock_count_ = 0;
 };
 
 namespace detail {

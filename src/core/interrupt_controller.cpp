@@ -11,7 +11,8 @@
 #include "core/machine.hpp"
 #include "core/processor.hpp"
 #include "core/trace_recorder.hpp"
-#include "platform/backoff.hpp"
+#include "core/scheduler.hpp"
+#include "core/spin_wait.hpp"
 
 namespace irqsim::core {
 
@@ -204,12 +205,13 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
   // Every processor that accepted the vector before the chain changed may be running the
   // object's service routine; once each has signalled end of interrupt (under the same mutex,
   // which orders its ISR's effects before our return), none can be.
-  platform::Backoff backoff;
+  const auto out_of_service = [this, &object] {
+    const Locked lock(*this);
+    return vectors_[object.vector].in_service_of_earlier_chains == 0;
+  };
+  SpinWait wait(caller, "a service routine to finish", reinterpret_cast<std::uintptr_t>(object.routine));
   while (true) {
-    {
-      const Locked lock(*this);
-      if (vectors_[object.vector].in_service_of_earlier_chains == 0) return;
-    }
+    if (out_of_service()) return;
     // A processor unwinds when the machine halts. Any other thread keeps waiting even then:
     // the service routines the halt interrupted leave service as their frames unwind, and
     // cleanup code after a bug check must be able to disconnect.
@@ -217,7 +219,7 @@ void InterruptController::disconnect(ExecutionContext& caller, InterruptObject& 
       caller.preemption_point();
       caller.check_still_running();
     }
-    backoff.pause();
+    wait.pause(out_of_service);
   }
 }
 
@@ -257,7 +259,7 @@ void InterruptController::reevaluate(std::uint32_t vector) {
     if (!wanted) {
       v.deliverable_since.reset();
     } else if (!v.deliverable_since) {
-      v.deliverable_since = std::chrono::steady_clock::now();
+      v.deliverable_since = machine_.uptime_ns();
     }
     if (wanted && v.routed_to < 0 && !v.unrouted) {
       route(vector);
@@ -283,16 +285,27 @@ void InterruptController::route(std::uint32_t vector) {
   }
 }
 
+bool InterruptController::can_take(unsigned candidate, const Vector& v) {
+  if (!v.processors.test(candidate)) return false;
+  Processor& processor = machine_.processor(candidate);
+  // A passive-level interrupt waits for the processor's idle loop whatever its IRQL.
+  return !processor.stopping() && (v.irql == irql::kPassive || processor.context().published_irql() < v.irql);
+}
+
 std::optional<unsigned> InterruptController::pick_processor(const Vector& v) {
+  if (Scheduler* scheduler = machine_.scheduler()) {
+    // A deterministic machine's scheduler decides where the interrupt lands, whatever the policy.
+    boost::container::small_vector<unsigned, 8> candidates;
+    for (unsigned candidate = 0; candidate < processor_count_; ++candidate) {
+      if (can_take(candidate, v)) candidates.push_back(candidate);
+    }
+    if (candidates.empty()) return std::nullopt;
+    return scheduler->choose_target({candidates.data(), candidates.size()});
+  }
   const unsigned first = policy_ == DeliveryPolicy::RoundRobin ? next_round_robin_ : 0;
   for (unsigned step = 0; step < processor_count_; ++step) {
     const unsigned candidate = (first + step) % processor_count_;
-    if (!v.processors.test(candidate)) continue;
-    Processor& processor = machine_.processor(candidate);
-    // A passive-level interrupt waits for the processor's idle loop whatever its IRQL.
-    if (processor.stopping() || (v.irql != irql::kPassive && processor.context().published_irql() >= v.irql)) {
-      continue;
-    }
+    if (!can_take(candidate, v)) continue;
     next_round_robin_ = (candidate + 1) % processor_count_;
     return candidate;
   }
@@ -417,10 +430,10 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   if (took_edge) ++v.stats.delivered_edges;
   ++v.in_service;
   ++v.stats.deliveries;
-  const auto now = std::chrono::steady_clock::now();
+  const std::int64_t accepted_at = machine_.uptime_ns();
   std::chrono::nanoseconds latency{0};
   if (v.deliverable_since) {
-    latency = now - *v.deliverable_since;
+    latency = std::chrono::nanoseconds(accepted_at - *v.deliverable_since);
     v.stats.latency.add(latency);
     v.deliverable_since.reset();
   }
@@ -430,7 +443,6 @@ std::optional<Acceptance> InterruptController::accept(unsigned processor, int le
   // Read for the trace only: a device raising faster than the processor serves it keeps this
   // cache line busy.
   const std::uint64_t edges_raised = took_edge && tracer_ != nullptr ? v.raised.load(std::memory_order_relaxed) : 0;
-  const auto accepted_at = std::chrono::duration_cast<std::chrono::nanoseconds>(now - machine_.boot_time()).count();
   return Acceptance{*best, v.irql, v.mode, v.chain, v.chain_generation, took_edge, edges_raised, accepted_at, latency};
 }
 

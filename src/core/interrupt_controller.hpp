@@ -132,8 +132,9 @@ class InterruptController {
     bool masked = false;
     std::vector<LineDriver> line_drivers;
     bool line = false;  // some driver holds the line active
-    // When the vector last became deliverable; a delivery's latency is measured from here.
-    std::optional<std::chrono::steady_clock::time_point> deliverable_since;
+    // Machine::uptime_ns() when the vector last became deliverable; a delivery's latency is
+    // measured from here.
+    std::optional<std::int64_t> deliverable_since;
     unsigned in_service = 0;
     // Bumped when an object leaves the chain; acceptances of earlier generations still in
     // service may be running it.
@@ -164,6 +165,7 @@ class InterruptController {
   [[nodiscard]] bool wants_delivery(const Vector& v) const noexcept;
   void reevaluate(std::uint32_t vector);
   void route(std::uint32_t vector);
+  [[nodiscard]] bool can_take(unsigned processor, const Vector& v);
   std::optional<unsigned> pick_processor(const Vector& v);
   void put_in_irr(unsigned processor, std::uint32_t vector);
   void take_from_irr(unsigned processor, std::uint32_t vector);

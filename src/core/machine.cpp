@@ -51,6 +51,11 @@ const MachineConfig& validated(const MachineConfig& config) {
   if (config.trace_events_per_track < 1) {
     throw std::invalid_argument("irqsim: trace_events_per_track must be at least 1");
   }
+  if (config.schedule.step_time < std::chrono::nanoseconds::zero()) {
+    throw std::invalid_argument("irqsim: schedule.step_time must not be negative");
+  }
+  if (config.schedule.step_limit < 1) throw std::invalid_argument("irqsim: schedule.step_limit must be at least 1");
+  if (config.schedule.pct_depth < 1) throw std::invalid_argument("irqsim: schedule.pct_depth must be at least 1");
   return config;
 }
 
@@ -65,6 +70,9 @@ Machine::Machine(const MachineConfig& config)
       tracer_(config.trace == TraceRecording::On ? std::make_unique<TraceRecorder>(*this, config.processors,
                                                                       config.trace_events_per_track)
                                     : nullptr),
+      scheduler_(config.mode == ExecutionMode::Deterministic
+                     ? std::make_unique<Scheduler>(*this, config.schedule, config.processors)
+                     : nullptr),
       interrupt_objects_(config.interrupt_object_capacity),
       controller_(*this, config),
       dpcs_(*this, config.processors) {
@@ -86,10 +94,13 @@ Machine::~Machine() {
 
 void Machine::shut_down() {
   for (auto& processor : processors_) processor->request_stop();
+  // Winding down needs no particular order: every thread runs free to its end.
+  if (scheduler_) scheduler_->release();
+  device_clock_.shut_down();
   for (auto& processor : processors_) processor->join();
 }
 
-std::int64_t Machine::uptime_ns() const noexcept {
+std::int64_t Machine::host_uptime_ns() const noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - boot_time_).count();
 }
 
@@ -160,10 +171,35 @@ class CountedWaiter {
 };
 }  // namespace
 
-void Machine::wait_for(const WorkItem& item) {
+template <class Done>
+bool Machine::wait_for_event(const char* what, std::optional<std::chrono::nanoseconds> limit, Limit kind, Done done) {
+  if (scheduler_ && !scheduler_->released()) {
+    std::optional<std::int64_t> until;
+    if (limit) until = uptime_ns() + limit->count();
+    while (!done()) {
+      if (until && uptime_ns() >= *until) return false;
+      scheduler_->wait(scheduler_->test_participant(), {.what = what,
+                                                        .ready = [&done] { return done(); },
+                                                        .until = until,
+                                                        .until_is_timeout = kind == Limit::Timeout});
+      if (scheduler_->released()) break;
+    }
+    if (done()) return true;
+  }
   std::unique_lock lock(events_mutex_);
   const CountedWaiter counted(waiters_);
-  events_.wait(lock, [&] { return item.state.load(std::memory_order_seq_cst) != WorkItem::State::Queued; });
+  if (!limit) {
+    events_.wait(lock, done);
+    return true;
+  }
+  return events_.wait_for(lock, *limit, done);
+}
+
+void Machine::wait_for(const WorkItem& item) {
+  // Even on a halted machine: the function may still be running on its processor, with
+  // references into the waiting thread's frames, until the halt unwinds it.
+  wait_for_event("a function given to run_on", std::nullopt, Limit::Timeout,
+                 [&item] { return item.state.load(std::memory_order_seq_cst) != WorkItem::State::Queued; });
 }
 
 void Machine::record_posted_failure(std::exception_ptr error) {
@@ -184,29 +220,31 @@ void Machine::notify_waiters() {
 }
 
 void Machine::wait_until_quiescent(std::chrono::milliseconds timeout) {
+  const auto settled_or_halted = [this] { return busy_.load(std::memory_order_seq_cst) == 0 || halted(); };
   // Most waits end within microseconds: poll for as long as an idle processor would before
   // sleeping on the condition variable, so a settled machine needs no wake-up.
   const auto start = std::chrono::steady_clock::now();
-  while (busy_.load(std::memory_order_seq_cst) != 0 && !halted() &&
+  while (scheduler_ == nullptr && !settled_or_halted() &&
          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start) <
              config_.idle_spin) {
     platform::cpu_relax();
   }
-  std::unique_lock lock(events_mutex_);
-  const CountedWaiter counted(waiters_);
-  const bool settled = events_.wait_for(lock, timeout, [&] {
-    return busy_.load(std::memory_order_seq_cst) == 0 || halted();
-  });
-  if (halted()) {
-    report_observed_ = true;
-    throw BugCheckError(*report_);
-  }
+  const bool settled = wait_for_event("quiescence", timeout, Limit::Timeout, settled_or_halted);
+  if (halted()) throw_halt();
+  std::lock_guard lock(events_mutex_);
   if (posted_failure_) std::rethrow_exception(std::exchange(posted_failure_, nullptr));
   if (!settled) {
     throw TimeoutError(fmt::format("irqsim: the machine was still busy after {} ms ({} interrupts or "
                                    "functions outstanding)",
                                    timeout.count(), busy_.load()));
   }
+}
+
+void Machine::run_for(std::chrono::nanoseconds duration) {
+  wait_for_event("run_for", duration, Limit::Deadline, [this] { return halted(); });
+  if (halted()) throw_halt();
+  std::lock_guard lock(events_mutex_);
+  if (posted_failure_) std::rethrow_exception(std::exchange(posted_failure_, nullptr));
 }
 
 // ---- bug checks ---------------------------------------------------------------------------
@@ -221,18 +259,36 @@ void Machine::bug_check(const ExecutionContext& context, std::uint32_t code, std
     halted_.store(true, std::memory_order_release);
   }
   if (tracer_) tracer_->record(TraceEventKind::BugCheck, 0, context.irql(), code, parameters[0]);
+  halt_processors();
+  leave_halted_machine(context);
+}
+
+void Machine::halt_hung(HangReport report) {
+  {
+    std::lock_guard lock(events_mutex_);
+    if (!report_ && !hang_) hang_ = std::move(report);
+    halted_.store(true, std::memory_order_release);
+  }
+  halt_processors();
+}
+
+void Machine::halt_processors() {
   events_.notify_all();
   for (auto& processor : processors_) {
     processor->context().set_attention(attention::kHalting);
     processor->wake();
   }
-  leave_halted_machine(context);
 }
 
 void Machine::leave_halted_machine(const ExecutionContext& context) {
   if (context.processor() != nullptr) throw ProcessorHalt{};
+  throw_halt();
+}
+
+void Machine::throw_halt() const {
   std::lock_guard lock(events_mutex_);
-  if (!report_) throw std::logic_error("irqsim: leave_halted_machine on a machine that has not halted");
+  if (hang_) throw HangError(*hang_);
+  if (!report_) throw std::logic_error("irqsim: the machine has not halted");
   report_observed_ = true;
   throw BugCheckError(*report_);
 }

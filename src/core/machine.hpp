@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "core/device.hpp"
+#include "core/device_clock.hpp"
 #include "core/dpc_queues.hpp"
 #include "core/interrupt_controller.hpp"
 #include "core/interrupt_object.hpp"
+#include "core/scheduler.hpp"
 #include "core/topology.hpp"
 #include "core/trace_recorder.hpp"
 #include "irqsim/bugcheck.hpp"
@@ -38,8 +40,8 @@ struct ProcessorHalt {};
 
 class Machine {
  public:
-  // Records a trace if config.trace is TraceRecording::On; the facade has resolved the process
-  // default.
+  // Records a trace if config.trace is TraceRecording::On, runs deterministically if config.mode
+  // is ExecutionMode::Deterministic; the facade has resolved the process defaults.
   explicit Machine(const MachineConfig& config);
   ~Machine();
   Machine(const Machine&) = delete;
@@ -60,10 +62,13 @@ class Machine {
   [[nodiscard]] InterruptController& controller() noexcept { return controller_; }
   [[nodiscard]] InterruptObjectPool& interrupt_objects() noexcept { return interrupt_objects_; }
   [[nodiscard]] DpcQueues& dpcs() noexcept { return dpcs_; }
-  // The machine's clock: the host's steady clock, from the moment the machine was created.
-  [[nodiscard]] std::chrono::steady_clock::time_point boot_time() const noexcept { return boot_time_; }
-  // Nanoseconds since boot: the time base of traces and processor times.
-  [[nodiscard]] std::int64_t uptime_ns() const noexcept;
+  // Nanoseconds since the machine was created: the time base of the WDK clock routines, traces
+  // and statistics. The host's steady clock, or a deterministic machine's virtual clock.
+  [[nodiscard]] std::int64_t uptime_ns() const noexcept {
+    return scheduler_ ? scheduler_->now() : host_uptime_ns();
+  }
+  // The turn-taking of a deterministic machine, or nullptr for a free-running one.
+  [[nodiscard]] Scheduler* scheduler() const noexcept { return scheduler_.get(); }
   // The trace recorder, or nullptr when the machine does not record.
   [[nodiscard]] TraceRecorder* tracer() const noexcept { return tracer_.get(); }
 
@@ -93,7 +98,13 @@ class Machine {
   void wait_for(const WorkItem& item);
   void record_posted_failure(std::exception_ptr error);
 
-  // Quiescence: every outstanding interrupt, queued DPC or work item counts one activity.
+  // The device timers a test starts (Machine::every).
+  [[nodiscard]] DeviceClock& device_clock() noexcept { return device_clock_; }
+  // Lets the machine run for `duration` of its clock; throws what a halt tells the test.
+  void run_for(std::chrono::nanoseconds duration);
+
+  // Quiescence: every outstanding interrupt, queued DPC, work item or counted device timer
+  // counts one activity.
   void activity_started() noexcept { busy_.fetch_add(1, std::memory_order_seq_cst); }
   void activity_finished();
   void wait_until_quiescent(std::chrono::milliseconds timeout);
@@ -105,7 +116,12 @@ class Machine {
   [[noreturn]] void bug_check(const ExecutionContext& context, std::uint32_t code,
                               std::array<std::uint64_t, 4> parameters, std::string rule);
   [[noreturn]] void leave_halted_machine(const ExecutionContext& context);
+  // A deterministic machine found it can no longer progress: halts it as a bug check does, so
+  // the test's wait ends with HangError.
+  void halt_hung(HangReport report);
   [[nodiscard]] bool halted() const noexcept { return halted_.load(std::memory_order_acquire); }
+  // Throws what the halt tells the test's thread: HangError or BugCheckError.
+  [[noreturn]] void throw_halt() const;
   [[nodiscard]] std::optional<BugCheckReport> report(bool mark_observed) const;
   // What the drivers still hold: connected interrupts, queued DPCs, spin locks held by
   // processors. Meaningful once the processors have stopped.
@@ -113,6 +129,17 @@ class Machine {
   [[nodiscard]] bool report_unobserved() const;
 
  private:
+  [[nodiscard]] std::int64_t host_uptime_ns() const noexcept;
+  // Tells every processor the machine halted, and wakes every thread waiting for it.
+  void halt_processors();
+  // The test's thread waits for `done`, at most `limit` if there is one: on a free-running
+  // machine on the condition variable, on a deterministic one without the turn. False if the
+  // limit passed first. A deterministic machine's clock jumps to a limit that is not a
+  // timeout when nothing else can run.
+  enum class Limit : bool { Timeout, Deadline };
+  template <class Done>
+  bool wait_for_event(const char* what, std::optional<std::chrono::nanoseconds> limit, Limit kind, Done done);
+
   MachineConfig config_;
   std::chrono::steady_clock::time_point boot_time_;
   std::uint64_t serial_;
@@ -120,6 +147,7 @@ class Machine {
   std::atomic<std::uint32_t> next_external_id_;
   // Before everything that records into it, so it outlives them.
   std::unique_ptr<TraceRecorder> tracer_;
+  std::unique_ptr<Scheduler> scheduler_;
   InterruptObjectPool interrupt_objects_;
   InterruptController controller_;
   DpcQueues dpcs_;
@@ -141,6 +169,9 @@ class Machine {
   std::atomic<bool> halted_{false};
   std::optional<BugCheckReport> report_;
   mutable bool report_observed_ = false;
+  std::optional<HangReport> hang_;
+
+  DeviceClock device_clock_{*this};
 
   // Last: processors start running at construction and must stop before anything above dies.
   std::vector<std::unique_ptr<Processor>> processors_;

@@ -2,6 +2,7 @@
 
 #include "core/interrupt_dispatch.hpp"
 #include "core/machine.hpp"
+#include "core/scheduler.hpp"
 #include "core/trace_recorder.hpp"
 #include "platform/backoff.hpp"
 
@@ -49,6 +50,7 @@ void Processor::join() {
 void Processor::main() {
   detail::processor_context = &context_;
   irqsim_current_processor = &context_.shared_state();
+  if (Scheduler* scheduler = machine_.scheduler()) scheduler->wait_for_first_turn(index_);
   try {
     serve();
   } catch (const ProcessorHalt&) {
@@ -58,7 +60,7 @@ void Processor::main() {
   while (!stopping()) {
     const std::uint32_t seen = doorbell_.read();
     abandon_queued_work();
-    if (!stopping()) doorbell_.sleep_unless_rung_since(seen);
+    if (!stopping()) park(seen);
   }
   abandon_queued_work();
 }
@@ -78,6 +80,10 @@ void Processor::serve() {
 }
 
 void Processor::idle_until_woken(std::uint32_t seen) {
+  if (const Scheduler* scheduler = machine_.scheduler(); scheduler != nullptr && !scheduler->released()) {
+    park(seen);
+    return;
+  }
   // Poll first (MachineConfig::idle_spin): in a busy test the next interrupt is usually
   // microseconds away, and a parked thread needs a host wake-up to run again. Elapsed time is
   // compared in the config's unit, so a huge idle_spin cannot overflow.
@@ -89,7 +95,16 @@ void Processor::idle_until_woken(std::uint32_t seen) {
       platform::cpu_relax();
     }
   }
-  doorbell_.sleep_unless_rung_since(seen);
+  park(seen);
+}
+
+void Processor::park(std::uint32_t seen) {
+  Scheduler* scheduler = machine_.scheduler();
+  if (scheduler == nullptr || scheduler->released()) {
+    doorbell_.sleep_unless_rung_since(seen);
+    return;
+  }
+  scheduler->wait(index_, {.what = "nothing (idle)", .wakes_on_doorbell = true, .doorbell_seen = seen});
 }
 
 std::shared_ptr<WorkItem> Processor::next_work() {

@@ -2,7 +2,8 @@
 // A simulated processor: an OS thread with its own IRQL that takes interrupts from the
 // controller and runs work items at PASSIVE_LEVEL. When there is nothing to do it polls its
 // doorbell for MachineConfig::idle_spin, then parks on it, so an idle machine costs (almost)
-// no CPU.
+// no CPU. On a deterministic machine it runs only while it holds the scheduler's turn, and an
+// idle processor gives the turn away until its doorbell rings.
 
 #include <atomic>
 #include <boost/lockfree/queue.hpp>
@@ -40,6 +41,8 @@ class Processor {
   void submit(std::shared_ptr<WorkItem> item);
   // Something changed for this processor: a pending interrupt, work, a halt.
   void wake() noexcept { doorbell_.ring(); }
+  // How often the doorbell has rung: a waiter that read it rings since then wake it.
+  [[nodiscard]] std::uint32_t doorbell_rings() const noexcept { return doorbell_.read(); }
   // Asks the thread to finish; join() waits for it. A machine asks all its processors before
   // joining any, so they wind down in parallel.
   void request_stop() noexcept;
@@ -49,6 +52,9 @@ class Processor {
   void main();
   void serve();
   void idle_until_woken(std::uint32_t seen);
+  // Waits for the doorbell to ring after `seen`: parked in the host kernel, or on a
+  // deterministic machine, without the turn.
+  void park(std::uint32_t seen);
   void run(WorkItem& item);
   void call(WorkItem& item);
   // The function of a work item begins or ends: recorded, and the processor's time charged.

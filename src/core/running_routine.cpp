@@ -22,7 +22,7 @@ RunningRoutine::RunningRoutine(ExecutionContext& context, RoutineKind kind, cons
       timed_(timed && watchdog_limit(context) != std::chrono::microseconds::zero()),
       outer_(context.running_routine()) {
   // The clock is read only when the watchdog is on: most tests never pay for it.
-  if (timed_) started_ = std::chrono::steady_clock::now();
+  if (timed_) started_ns_ = context.machine().uptime_ns();
   context_.set_running_routine(this);
 }
 
@@ -31,7 +31,8 @@ RunningRoutine::~RunningRoutine() { context_.set_running_routine(outer_); }
 void RunningRoutine::check_watchdog() const {
   if (!timed_) return;
   const std::chrono::microseconds limit = watchdog_limit(context_);
-  const auto ran = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
+  const auto ran = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::nanoseconds(context_.machine().uptime_ns() - started_ns_));
   if (ran <= limit) return;
   const char* what = kind_ == RoutineKind::InterruptService ? "interrupt service routine" : "DPC routine";
   context_.machine().bug_check(

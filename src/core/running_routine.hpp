@@ -4,7 +4,6 @@
 // time the innermost one at every preemption point and the IRQL checks know they are inside a
 // DPC routine.
 
-#include <chrono>
 #include <cstdint>
 
 namespace irqsim::core {
@@ -23,6 +22,7 @@ class RunningRoutine {
   RunningRoutine& operator=(const RunningRoutine&) = delete;
 
   [[nodiscard]] RoutineKind kind() const noexcept { return kind_; }
+  [[nodiscard]] const void* routine() const noexcept { return routine_; }
   // Bug check 0x133 if the routine has run longer than the machine's watchdog limit.
   void check_watchdog() const;
 
@@ -31,7 +31,7 @@ class RunningRoutine {
   RoutineKind kind_;
   const void* routine_;
   bool timed_;
-  std::chrono::steady_clock::time_point started_;
+  std::int64_t started_ns_ = 0;  // Machine::uptime_ns(): virtual on a deterministic machine
   RunningRoutine* outer_;
 };
 

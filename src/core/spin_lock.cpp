@@ -6,8 +6,8 @@
 
 #include "core/execution_context.hpp"
 #include "core/machine.hpp"
+#include "core/spin_wait.hpp"
 #include "core/trace_recorder.hpp"
-#include "platform/backoff.hpp"
 
 namespace irqsim::core::spin_lock {
 
@@ -37,17 +37,20 @@ void check_owner(ExecutionContext& context, std::uintptr_t& lock, std::uintptr_t
 
 }  // namespace
 
-void record(ExecutionContext& context, TraceEventKind kind, const std::uintptr_t& lock, Irql required,
-            bool waited) noexcept {
-  context.tracer()->record(kind, 0, required, address_of(lock), waited ? 1 : 0);
+void observe(ExecutionContext& context, TraceEventKind kind, const std::uintptr_t& lock, Irql required,
+             bool waited) noexcept {
+  if (TraceRecorder* tracer = context.tracer()) tracer->record(kind, 0, required, address_of(lock), waited ? 1 : 0);
+  if (context.scheduled() && kind != TraceEventKind::LockContend) {
+    context.note_lock_address(address_of(lock), kind == TraceEventKind::LockAcquire);
+  }
 }
 
 void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
   std::atomic_ref<std::uintptr_t> cell(lock);
   std::uintptr_t owner = cell.load(std::memory_order_relaxed);
   const bool contended = owner != 0;
-  if (contended && context.tracer() != nullptr) record(context, TraceEventKind::LockContend, lock, required);
-  platform::Backoff backoff;
+  if (contended && context.tracer() != nullptr) observe(context, TraceEventKind::LockContend, lock, required);
+  SpinWait wait(context, "spin lock", address_of(lock));
   for (;;) {
     if (owner == 0 &&
         cell.compare_exchange_weak(owner, context.lock_token(), std::memory_order_acquire,
@@ -58,11 +61,11 @@ void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql req
     check_owner(context, lock, owner, api);
     context.preemption_point();
     context.check_still_running();
-    backoff.pause();
+    wait.pause([&cell] { return cell.load(std::memory_order_relaxed) == 0; });
     owner = cell.load(std::memory_order_relaxed);
   }
   context.note_lock_acquired(required);
-  if (context.tracer() != nullptr) record(context, TraceEventKind::LockAcquire, lock, required, contended);
+  if (context.observes_locks()) observe(context, TraceEventKind::LockAcquire, lock, required, contended);
 }
 
 bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api) {
@@ -77,7 +80,7 @@ bool try_acquire(ExecutionContext& context, std::uintptr_t& lock, Irql required,
     return false;
   }
   context.note_lock_acquired(required);
-  if (context.tracer() != nullptr) record(context, TraceEventKind::LockAcquire, lock, required);
+  if (context.observes_locks()) observe(context, TraceEventKind::LockAcquire, lock, required);
   return true;
 }
 

@@ -15,10 +15,10 @@
 
 namespace irqsim::core::spin_lock {
 
-// Records a lock event on a machine that records a trace; out of line, so that the test of the
-// recorder is all a machine that does not record pays for.
-IRQSIM_COLD void record(ExecutionContext& context, TraceEventKind kind, const std::uintptr_t& lock, Irql required,
-                        bool waited = false) noexcept;
+// Records a lock event on a machine that records a trace, and keeps a deterministic machine's
+// list of held locks; out of line, so that one test is all any other machine pays for.
+IRQSIM_COLD void observe(ExecutionContext& context, TraceEventKind kind, const std::uintptr_t& lock, Irql required,
+                         bool waited = false) noexcept;
 
 // The waiting and the reports, out of line.
 void acquire_contended(ExecutionContext& context, std::uintptr_t& lock, Irql required, std::string_view api);
@@ -34,7 +34,7 @@ inline void acquire(ExecutionContext& context, std::uintptr_t& lock, Irql requir
                                                                     std::memory_order_acquire,
                                                                     std::memory_order_relaxed)) {
     context.note_lock_acquired(required);
-    if (context.tracer() != nullptr) [[unlikely]] record(context, TraceEventKind::LockAcquire, lock, required);
+    if (context.observes_locks()) [[unlikely]] observe(context, TraceEventKind::LockAcquire, lock, required);
     return;
   }
   acquire_contended(context, lock, required, api);
@@ -46,7 +46,7 @@ inline void release(ExecutionContext& context, std::uintptr_t& lock, Irql requir
   std::atomic_ref<std::uintptr_t> cell(lock);
   const std::uintptr_t owner = cell.load(std::memory_order_relaxed);
   if (owner != context.lock_token()) report_not_owned(context, lock, owner, api);
-  if (context.tracer() != nullptr) [[unlikely]] record(context, TraceEventKind::LockRelease, lock, required);
+  if (context.observes_locks()) [[unlikely]] observe(context, TraceEventKind::LockRelease, lock, required);
   cell.store(0, std::memory_order_release);
   context.note_lock_released(required);
 }

@@ -35,13 +35,26 @@ std::int64_t TraceRecorder::record_at(std::int64_t time_ns, TraceEventKind kind,
   Ring* ring = ring_of_caller();
   if (ring == nullptr) return time_ns;
   const TraceEvent event{time_ns, subject, argument, ring->track, vector, kind, irql};
-  if (!ring->events.push(event)) {
+  if (!ring->events.push(event) && !push_after_draining(*ring, event)) {
     ring->lost.fetch_add(1, std::memory_order_relaxed);
   } else if (ring->events.write_available() < ring->capacity / 2 &&
              !drain_requested_.exchange(true, std::memory_order_acq_rel)) {
     drainer_bell_.ring();
   }
   return time_ns;
+}
+
+bool TraceRecorder::push_after_draining(Ring& ring, const TraceEvent& event) noexcept {
+  // Which events a full ring loses depends on when the drainer ran: a deterministic machine's
+  // trace would differ from run to run. There, the recording thread drains the ring itself.
+  if (machine_.scheduler() == nullptr) return false;
+  try {
+    std::lock_guard lock(drain_mutex_);
+    drain(ring);
+  } catch (...) {
+    return false;  // out of memory: the event is lost, as on a free-running machine
+  }
+  return ring.events.push(event);
 }
 
 const Processor* TraceRecorder::processor_of_caller() const noexcept {

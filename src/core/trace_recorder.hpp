@@ -68,6 +68,8 @@ class TraceRecorder {
     std::atomic<std::uint64_t> lost{0};
   };
 
+  // On a deterministic machine: empties the full ring into its store and pushes `event`.
+  bool push_after_draining(Ring& ring, const TraceEvent& event) noexcept;
   // The calling thread if it is one of this machine's processors, else nullptr.
   [[nodiscard]] const Processor* processor_of_caller() const noexcept;
   // The calling thread's ring, or nullptr if none could be made.

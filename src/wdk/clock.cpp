@@ -1,12 +1,13 @@
 // The machine's clock: KeQueryInterruptTime, KeQueryPerformanceCounter, KeQueryTimeIncrement and
-// KeStallExecutionProcessor. Time is the host's steady clock since the machine was created.
+// KeStallExecutionProcessor. Time is Machine::uptime_ns(): the host's steady clock since the
+// machine was created, or a deterministic machine's virtual clock.
 
 #include <algorithm>
 #include <chrono>
 #include <limits>
 
 #include "core/machine.hpp"
-#include "platform/backoff.hpp"
+#include "core/spin_wait.hpp"
 #include "wdk/kernel_call.hpp"
 
 using namespace irqsim;
@@ -17,7 +18,7 @@ namespace {
 using Hundreds = std::chrono::duration<std::int64_t, std::ratio<1, 10'000'000>>;
 
 Hundreds uptime(const core::ExecutionContext& context) {
-  return std::chrono::duration_cast<Hundreds>(std::chrono::steady_clock::now() - context.machine().boot_time());
+  return std::chrono::duration_cast<Hundreds>(std::chrono::nanoseconds(context.machine().uptime_ns()));
 }
 
 }  // namespace
@@ -44,12 +45,13 @@ ULONG KeQueryTimeIncrement(void) {
 
 VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
   auto& context = wdk::enter();
-  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(MicroSeconds);
+  const core::Machine& machine = context.machine();
+  const std::int64_t until = machine.uptime_ns() + std::int64_t{MicroSeconds} * 1000;
   // A processor spinning in a stall still takes interrupts above its IRQL: every round is a
   // preemption point.
-  platform::Backoff backoff;
-  while (std::chrono::steady_clock::now() < until) {
-    backoff.pause();
+  core::SpinWait wait(context, "a stall");
+  while (machine.uptime_ns() < until) {
+    wait.pause_until(until);
     context.preemption_point();
   }
 }
