@@ -1,0 +1,58 @@
+#pragma once
+/// @file
+/// @brief Searching interleavings for a failing one: run a test body under many schedules of
+///        the deterministic mode, stop at the first failure, and say how to replay it.
+///
+/// For GoogleTest tests, irqsim::testing::explore (irqsim/testing.hpp) does the same in one line
+/// and turns the failure into a test failure.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "irqsim/schedule.hpp"
+
+namespace irqsim {
+
+/// @brief How irqsim::explore searches.
+struct Exploration {
+  /// @brief The most runs to make; each uses the next seed.
+  unsigned runs = 100;
+  /// @brief The strategy of every run.
+  ScheduleStrategy strategy = ScheduleStrategy::Random;
+  /// @brief The seed of the first run; run i uses first_seed + i.
+  std::uint64_t first_seed = 1;
+  /// @brief The rest of every run's Schedule (pct_depth, pct_steps, step_time, step_limit); its
+  /// seed and strategy are replaced by the two above.
+  Schedule base{};
+};
+
+/// @brief What irqsim::explore found.
+struct ExplorationResult {
+  /// @brief Runs made, the failing one included.
+  unsigned runs = 0;
+  /// @brief The schedule of the first run that failed; nothing if every run passed.
+  std::optional<Schedule> failing;
+  /// @brief What that run failed with (the exception's message).
+  std::string failure;
+  /// @brief The environment that replays the failing run: "IRQSIM_SEED=17 IRQSIM_STRATEGY=pct".
+  std::string replay;
+  /// @brief Whether IRQSIM_SEED was set, so that this was the replay of one run rather than a
+  /// search.
+  bool replayed = false;
+
+  /// @brief One line for a pass ("100 runs under random schedules, no failure"), or the failing
+  /// run, its failure and how to replay it.
+  [[nodiscard]] std::string to_string() const;
+};
+
+/// @brief Runs `body` under up to `exploration.runs` schedules, each inside a ScheduleScope, so
+/// that every machine `body` creates (unless it asks to run free) is deterministic under that
+/// run's seed. A run fails when `body` throws; the search stops at the first failure, prints
+/// ExplorationResult::to_string() to stderr and returns it. When the environment sets
+/// IRQSIM_SEED (and optionally IRQSIM_STRATEGY), only that schedule runs: the replay of a
+/// failure found before.
+ExplorationResult explore(const Exploration& exploration, const std::function<void()>& body);
+
+}  // namespace irqsim
