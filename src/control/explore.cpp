@@ -42,10 +42,10 @@ ExplorationResult explore(const Exploration& exploration, const std::function<vo
   result.replayed = from_environment.has_value();
   const unsigned runs = result.replayed ? 1 : exploration.runs;
   for (unsigned run = 0; run < runs; ++run) {
+    // A replay keeps the exploration's other settings: a PCT run replays only with its depth.
     Schedule schedule = exploration.base;
-    schedule.seed = exploration.first_seed + run;
-    schedule.strategy = exploration.strategy;
-    if (from_environment) schedule = *from_environment;
+    schedule.seed = from_environment ? from_environment->seed : exploration.first_seed + run;
+    schedule.strategy = from_environment ? from_environment->strategy : exploration.strategy;
     ++result.runs;
     if (std::optional<std::string> failure = run_under(schedule, body)) {
       result.failing = schedule;
