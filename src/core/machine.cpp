@@ -178,10 +178,12 @@ bool Machine::wait_for_event(const char* what, std::optional<std::chrono::nanose
     if (limit) until = uptime_ns() + limit->count();
     while (!done()) {
       if (until && uptime_ns() >= *until) return false;
-      scheduler_->wait(scheduler_->test_participant(), {.what = what,
-                                                        .ready = [&done] { return done(); },
-                                                        .until = until,
-                                                        .until_is_timeout = kind == Limit::Timeout});
+      // The test's thread, or the device clock's when a timer's function waits for the machine.
+      const Scheduler::Wait wait{.what = what,
+                                 .ready = [&done] { return done(); },
+                                 .until = until,
+                                 .until_is_timeout = kind == Limit::Timeout};
+      scheduler_->wait(scheduler_->participant_of_this_thread(), wait);
       if (scheduler_->released()) break;
     }
     if (done()) return true;

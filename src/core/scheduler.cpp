@@ -26,6 +26,10 @@ Scheduler::Scheduler(Machine& machine, const Schedule& schedule, unsigned proces
 
 unsigned Scheduler::participant_of(const ExecutionContext& context) const {
   if (const Processor* processor = context.processor()) return processor->index();
+  return participant_of_this_thread();
+}
+
+unsigned Scheduler::participant_of_this_thread() const {
   return std::this_thread::get_id() == clock_thread_ ? clock_participant() : test_participant();
 }
 

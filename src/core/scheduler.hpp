@@ -68,6 +68,8 @@ class Scheduler {
 
   // Who the calling thread is: its processor, the device clock's thread, or else the test.
   [[nodiscard]] unsigned participant_of(const ExecutionContext& context) const;
+  // The same for a thread that is not a processor.
+  [[nodiscard]] unsigned participant_of_this_thread() const;
   // The device clock's thread starts when the test starts its first timer: the turn holder
   // makes it a participant before it runs.
   void join_clock(std::thread::id thread);
