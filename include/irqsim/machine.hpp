@@ -230,6 +230,17 @@ class Machine {
   /// time on a deterministic machine).
   void wait_until_quiescent(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+  /// @brief Waits on the test's thread until `condition()` holds, something the processors bring
+  /// about (a flag an ISR sets, a count a DPC reaches). A free-running machine's processors run
+  /// on while the test polls; on a deterministic machine the test's thread hands the turn over
+  /// and `condition` is checked at every scheduling decision, so a test thread that spins on
+  /// its own, outside the machine, would wait forever. Returns whether `condition` holds: false
+  /// once `timeout` has passed (on a deterministic machine, virtual time, which moves on to the
+  /// timeout when nothing else can run: a test may wait to see that something does not happen).
+  /// Throws BugCheckError if the machine bug-checked, HangError if a deterministic machine hung.
+  bool wait_until(const std::function<bool()>& condition,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
   /// @brief Whether a bug check (or, on a deterministic machine, a hang) has halted the machine.
   [[nodiscard]] bool halted() const;
   /// @brief The report of the bug check that halted the machine, if any; marks it observed.

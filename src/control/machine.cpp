@@ -176,6 +176,10 @@ void PeriodicSource::stop() { machine_->device_clock().stop(id_); }
 
 void Machine::run_for(std::chrono::nanoseconds duration) { engine_->run_for(duration); }
 
+bool Machine::wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  return engine_->wait_until(condition, timeout);
+}
+
 bool Machine::deterministic() const { return engine_->scheduler() != nullptr; }
 
 std::optional<Schedule> Machine::schedule() const {

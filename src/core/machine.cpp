@@ -249,6 +249,21 @@ void Machine::run_for(std::chrono::nanoseconds duration) {
   if (posted_failure_) std::rethrow_exception(std::exchange(posted_failure_, nullptr));
 }
 
+bool Machine::wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto met_or_halted = [&condition, this] { return condition() || halted(); };
+  if (scheduler_ && !scheduler_->released()) {
+    // A deadline, not a timeout: a test may wait to see that something does not happen.
+    wait_for_event("a condition (wait_until)", timeout, Limit::Deadline, met_or_halted);
+  } else {
+    // Nothing notifies a change of the test's own condition: poll it.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    platform::Backoff backoff;
+    while (!met_or_halted() && std::chrono::steady_clock::now() < deadline) backoff.pause();
+  }
+  if (halted()) throw_halt();
+  return condition();
+}
+
 // ---- bug checks ---------------------------------------------------------------------------
 
 void Machine::bug_check(const ExecutionContext& context, std::uint32_t code, std::array<std::uint64_t, 4> parameters,

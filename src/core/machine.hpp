@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,6 +103,9 @@ class Machine {
   [[nodiscard]] DeviceClock& device_clock() noexcept { return device_clock_; }
   // Lets the machine run for `duration` of its clock; throws what a halt tells the test.
   void run_for(std::chrono::nanoseconds duration);
+  // Waits until `condition()` holds or `timeout` passes; returns whether it holds. Throws what
+  // a halt tells the test.
+  bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
   // Quiescence: every outstanding interrupt, queued DPC, work item or counted device timer
   // counts one activity.

@@ -11,10 +11,12 @@ namespace bench {
 
 namespace {
 
-enum class Reading { Time, Rate };
+enum class Reading { Time, Rate, PerEvent };
 enum class Compare { AtMost, AtLeast };
 
-// irqsim / baseline, both read the same way. For Time the ratio is a slowdown (lower is
+// irqsim / baseline, both read the same way: Time is the time per iteration, Rate the rate
+// counter `counter`, PerEvent the time per event of that counter (for loops whose iterations
+// are not the events that matter). For Time and PerEvent the ratio is a slowdown (lower is
 // better); for Rate it is a share of the baseline's throughput (higher is better). A figure
 // without a target is context for the others: it is printed, never counted as missed.
 struct RatioFigure {
@@ -24,6 +26,7 @@ struct RatioFigure {
   Reading reading;
   Compare compare;
   std::optional<double> target;
+  std::string_view counter = "items_per_second";
 };
 
 // A counter of one benchmark against an absolute limit.
@@ -56,6 +59,17 @@ constexpr std::array kRatioFigures{
                 "BM_Raw_StartJoinThreads/4", Reading::Time, Compare::AtMost, 1.5},
     RatioFigure{"100,000 interrupts/s spread: 64 processors vs 2", "BM_Irqsim_SpreadInterrupts/64",
                 "BM_Irqsim_SpreadInterrupts/2", Reading::Rate, Compare::AtLeast, 0.5},
+    // The deterministic mode has no targets: what it costs against running free.
+    RatioFigure{"deterministic: a decision that keeps the processor", "BM_Irqsim_DeterministicDecision",
+                "BM_Irqsim_KeQueryInterruptTime", Reading::Time, Compare::AtMost, std::nullopt},
+    RatioFigure{"deterministic: a decision that passes the turn", "BM_Irqsim_DeterministicSwitch",
+                "BM_Raw_TurnHandoff", Reading::PerEvent, Compare::AtMost, std::nullopt, "switches_per_second"},
+    RatioFigure{"deterministic test: 1,000 pulses, vs free-running", "BM_Irqsim_PulseTest_Deterministic",
+                "BM_Irqsim_PulseTest_FreeRunning", Reading::Time, Compare::AtMost, std::nullopt},
+    RatioFigure{"deterministic test: timer 20 us x 1,000, vs free", "BM_Irqsim_TimerTest_Deterministic/20",
+                "BM_Irqsim_TimerTest_FreeRunning/20", Reading::Time, Compare::AtMost, std::nullopt},
+    RatioFigure{"  at 1 ms (a simulated second), vs free at 20 us", "BM_Irqsim_TimerTest_Deterministic/1000",
+                "BM_Irqsim_TimerTest_FreeRunning/20", Reading::Time, Compare::AtMost, std::nullopt},
 };
 
 constexpr std::array kLimitFigures{
@@ -81,15 +95,17 @@ std::string rate_text(double per_second) {
   return fmt::format("{:.1f} k/s", per_second / 1e3);
 }
 
-std::optional<double> value(const Measurement& measurement, Reading reading) {
+std::optional<double> value(const Measurement& measurement, Reading reading, std::string_view counter) {
   if (reading == Reading::Time) return measurement.real_time_ns;
-  const auto rate = measurement.counters.find("items_per_second");
+  const auto rate = measurement.counters.find(std::string(counter));
   if (rate == measurement.counters.end()) return std::nullopt;
-  return rate->second;
+  if (reading == Reading::Rate) return rate->second;
+  if (rate->second == 0) return std::nullopt;
+  return 1e9 / rate->second;
 }
 
 std::string text(double value, Reading reading) {
-  return reading == Reading::Time ? time_text(value) : rate_text(value);
+  return reading == Reading::Rate ? rate_text(value) : time_text(value);
 }
 
 bool meets(double value, Compare compare, double target) {
@@ -108,8 +124,8 @@ int print_figures(const Measurements& measured) {
     const Measurement* irqsim = find(measured, figure.irqsim);
     const Measurement* baseline = find(measured, figure.baseline);
     if (irqsim == nullptr || baseline == nullptr) continue;
-    const auto ours = value(*irqsim, figure.reading);
-    const auto raw = value(*baseline, figure.reading);
+    const auto ours = value(*irqsim, figure.reading, figure.counter);
+    const auto raw = value(*baseline, figure.reading, figure.counter);
     if (!ours || !raw || *raw == 0) continue;
     const double ratio = *ours / *raw;
     std::string target = "-";

@@ -188,6 +188,28 @@ TEST(DeterministicMode, RunForAdvancesTheClockThroughTimers) {
   EXPECT_EQ(ticks.load(), 100);
 }
 
+TEST(DeterministicMode, WaitUntilHandsTheTurnToTheProcessorsUntilTheConditionHolds) {
+  irqsim::Machine machine(Deterministic(8));
+  std::atomic<bool> done{false};
+  machine.post(1, [&done] {
+    KeStallExecutionProcessor(500);
+    done = true;
+  });
+  EXPECT_TRUE(machine.wait_until([&done] { return done.load(); }));
+  EXPECT_GE(machine.statistics().uptime, 500us);
+  // A condition nothing brings about ends the wait at the timeout, on the virtual clock.
+  EXPECT_FALSE(machine.wait_until([] { return false; }, 2s));
+  EXPECT_GE(machine.statistics().uptime, 2s);
+}
+
+TEST(FreeRunningMode, WaitUntilPollsWhileTheProcessorsRun) {
+  irqsim::Machine machine({.mode = irqsim::ExecutionMode::FreeRunning});
+  std::atomic<bool> done{false};
+  machine.post(0, [&done] { done = true; });
+  EXPECT_TRUE(machine.wait_until([&done] { return done.load(); }));
+  EXPECT_FALSE(machine.wait_until([] { return false; }, 1ms));
+}
+
 TEST(DeterministicMode, ADeadlockIsReportedWithEachProcessorsLocksAndWait) {
   irqsim::Machine machine(Deterministic(11));
   KSPIN_LOCK first = 0;

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -202,6 +203,34 @@ bool Eventually(Predicate predicate, std::chrono::seconds limit = std::chrono::s
   }
   return true;
 }
+
+// ---- the environment ----------------------------------------------------------------------------
+
+/// @brief Sets (or, with nullopt, unsets) an environment variable for one test and restores it after.
+class ScopedVariable {
+ public:
+  /// @brief Gives `name` the value `value`, or unsets it.
+  ScopedVariable(const char* name, std::optional<std::string> value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    Set(value);
+  }
+  /// @brief Restores the value the variable had, or unsets it again.
+  ~ScopedVariable() { Set(old_); }
+  ScopedVariable(const ScopedVariable&) = delete;
+  ScopedVariable& operator=(const ScopedVariable&) = delete;
+
+ private:
+  void Set(const std::optional<std::string>& value) {
+    if (value) {
+      ::setenv(name_, value->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 // ---- bug-check report matchers ------------------------------------------------------------------
 

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -19,6 +18,8 @@
 #include <irqsim/irql.hpp>
 #include <irqsim/schedule.hpp>
 
+#include "driver_test_support.hpp"
+
 namespace {
 
 using irqsim::HangError;
@@ -26,31 +27,8 @@ using irqsim::HangReport;
 using irqsim::HungProcessor;
 using irqsim::Schedule;
 using irqsim::ScheduleStrategy;
+using irqsim_test::ScopedVariable;
 using testing::HasSubstr;
-
-// Sets (or, with nullopt, unsets) an environment variable for one test and restores it after.
-class ScopedVariable {
- public:
-  ScopedVariable(const char* name, std::optional<std::string> value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    Set(value);
-  }
-  ~ScopedVariable() { Set(old_); }
-  ScopedVariable(const ScopedVariable&) = delete;
-  ScopedVariable& operator=(const ScopedVariable&) = delete;
-
- private:
-  void Set(const std::optional<std::string>& value) {
-    if (value) {
-      ::setenv(name_, value->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 // The schedule_from_environment() message for the given variables, or "" if it did not throw.
 std::string ErrorFor(std::optional<std::string> seed, std::optional<std::string> strategy) {
