@@ -186,6 +186,9 @@ class Machine {
   [[nodiscard]] bool deterministic() const;
   /// @brief The schedule of a deterministic machine; nothing for a free-running one.
   [[nodiscard]] std::optional<Schedule> schedule() const;
+  /// @brief The scheduling decisions a deterministic machine has made so far (what
+  /// Schedule::pct_steps should be near); nothing for a free-running one.
+  [[nodiscard]] std::optional<std::uint64_t> scheduling_decisions() const;
 
   /// @brief Counters of the vector.
   [[nodiscard]] VectorStats stats(std::uint32_t vector) const;

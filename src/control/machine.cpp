@@ -182,6 +182,11 @@ bool Machine::wait_until(const std::function<bool()>& condition, std::chrono::mi
 
 bool Machine::deterministic() const { return engine_->scheduler() != nullptr; }
 
+std::optional<std::uint64_t> Machine::scheduling_decisions() const {
+  if (const core::Scheduler* scheduler = engine_->scheduler()) return scheduler->decisions();
+  return std::nullopt;
+}
+
 std::optional<Schedule> Machine::schedule() const {
   if (const core::Scheduler* scheduler = engine_->scheduler()) return scheduler->schedule();
   return std::nullopt;

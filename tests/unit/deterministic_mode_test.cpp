@@ -174,6 +174,9 @@ TEST(DeterministicMode, ASecondOfDeviceTimerInterruptsRunsOnVirtualTime) {
   EXPECT_EQ(driver.dpc_runs.load(), 1000);
   EXPECT_GE(machine.statistics().uptime, 1s);
   EXPECT_LT(machine.statistics().uptime, 2s);
+  // A handful of decisions per interrupt, each 100 ns: idle time between frames costs nothing.
+  EXPECT_GT(*machine.scheduling_decisions(), 1000u);
+  EXPECT_LT(*machine.scheduling_decisions(), 100'000u);
   driver.disconnect();
 }
 
@@ -291,6 +294,7 @@ TEST(DeterministicMode, MachinesRunFreeByDefault) {
   irqsim::Machine machine;
   EXPECT_FALSE(machine.deterministic());
   EXPECT_EQ(machine.schedule(), std::nullopt);
+  EXPECT_EQ(machine.scheduling_decisions(), std::nullopt);
 }
 
 }  // namespace
