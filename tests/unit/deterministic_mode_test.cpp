@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <set>
 #include <string>
 #include <vector>
@@ -287,6 +288,44 @@ TEST(DeterministicMode, AScheduleScopeMakesNewMachinesDeterministicUnlessTheyRun
   EXPECT_EQ(scoped.schedule()->strategy, irqsim::ScheduleStrategy::Pct);
   irqsim::Machine free_running({.mode = irqsim::ExecutionMode::FreeRunning});
   EXPECT_FALSE(free_running.deterministic());
+}
+
+TEST(DeterministicMode, ABadScheduleIsRejected) {
+  for (const irqsim::Schedule schedule : {irqsim::Schedule{.step_time = -1ns}, irqsim::Schedule{.step_limit = 0},
+                                          irqsim::Schedule{.strategy = irqsim::ScheduleStrategy::Pct, .pct_depth = 0}}) {
+    EXPECT_THROW(irqsim::Machine({.mode = irqsim::ExecutionMode::Deterministic, .schedule = schedule}),
+                 std::invalid_argument)
+        << schedule.to_string();
+  }
+  irqsim::Machine still_possible(Deterministic(1));  // nothing was left behind
+  EXPECT_TRUE(still_possible.deterministic());
+}
+
+TEST(DeviceTimer, ANonPositivePeriodOrNoFunctionIsRejected) {
+  irqsim::Machine machine(Deterministic(1));
+  EXPECT_THROW(machine.every(0ns, [] {}), std::invalid_argument);
+  EXPECT_THROW(machine.every(-1ms, [] {}), std::invalid_argument);
+  EXPECT_THROW(machine.every(1ms, {}), std::invalid_argument);
+  machine.wait_until_quiescent();  // nothing was started
+}
+
+TEST(DeviceTimer, AnExceptionFromItsFunctionIsRethrownByTheNextWait) {
+  for (const auto mode : {irqsim::ExecutionMode::Deterministic, irqsim::ExecutionMode::FreeRunning}) {
+    irqsim::Machine machine({.mode = mode});
+    machine.every(100us, [] { throw std::runtime_error("the device model failed"); }, 1);
+    EXPECT_THROW(machine.wait_until_quiescent(), std::runtime_error);
+  }
+}
+
+TEST(DeviceTimer, RunsOnAFreeRunningMachineToo) {
+  irqsim::Machine machine({.mode = irqsim::ExecutionMode::FreeRunning});
+  CountingDriver driver;
+  driver.connect();
+  machine.every(50us, [&machine] { machine.pulse(kVector); }, 20);
+  machine.wait_until_quiescent();
+  EXPECT_GE(driver.isr_runs.load(), 1);  // edges raised faster than they are served merge
+  EXPECT_EQ(machine.stats(kVector).raised, 20u);
+  driver.disconnect();
 }
 
 TEST(DeterministicMode, MachinesRunFreeByDefault) {
