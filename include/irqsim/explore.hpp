@@ -26,6 +26,10 @@ struct Exploration {
   /// @brief The rest of every run's Schedule (pct_depth, pct_steps, step_time, step_limit); its
   /// seed and strategy are replaced by the two above.
   Schedule base{};
+  /// @brief PCT draws its change points among the first Schedule::pct_steps decisions, so they
+  /// must fall within a run: when set, every run after the first uses the most decisions a
+  /// machine made in the runs so far (what Coyote does), and base.pct_steps serves the first.
+  bool learn_pct_steps = true;
 };
 
 /// @brief What irqsim::explore found.
@@ -36,10 +40,11 @@ struct ExplorationResult {
   std::optional<Schedule> failing;
   /// @brief What that run failed with (the exception's message).
   std::string failure;
-  /// @brief The environment that replays the failing run: "IRQSIM_SEED=17 IRQSIM_STRATEGY=pct".
+  /// @brief The environment that replays the failing run: "IRQSIM_SEED=17 IRQSIM_STRATEGY=random",
+  /// or for PCT also its steps: "IRQSIM_SEED=17 IRQSIM_STRATEGY=pct IRQSIM_PCT_STEPS=412".
   std::string replay;
-  /// @brief Whether IRQSIM_SEED was set, so that this was the replay of one run rather than a
-  /// search.
+  /// @brief Whether this was the replay of one schedule (irqsim::replay, or IRQSIM_SEED set)
+  /// rather than a search.
   bool replayed = false;
 
   /// @brief One line for a pass ("100 runs under random schedules, no failure"), or the failing
@@ -51,8 +56,13 @@ struct ExplorationResult {
 /// that every machine `body` creates (unless it asks to run free) is deterministic under that
 /// run's seed. A run fails when `body` throws; the search stops at the first failure, prints
 /// ExplorationResult::to_string() to stderr and returns it. When the environment sets
-/// IRQSIM_SEED (and optionally IRQSIM_STRATEGY), only that schedule runs: the replay of a
-/// failure found before.
+/// IRQSIM_SEED (and optionally IRQSIM_STRATEGY and IRQSIM_PCT_STEPS), only that schedule runs,
+/// with the exploration's other settings: the replay of a failure found before.
 ExplorationResult explore(const Exploration& exploration, const std::function<void()>& body);
+
+/// @brief Runs `body` once under exactly `schedule`, as one run of an exploration: the replay of
+/// a failing run from its ExplorationResult::failing, in the same process (the environment's
+/// IRQSIM_SEED replays it from outside). Prints and returns the result as explore does.
+ExplorationResult replay(const Schedule& schedule, const std::function<void()>& body);
 
 }  // namespace irqsim

@@ -68,9 +68,9 @@ struct Schedule {
   bool operator==(const Schedule&) const = default;
 };
 
-/// @brief The schedule the environment asks for: IRQSIM_SEED (a decimal seed) and optionally
-/// IRQSIM_STRATEGY ("random" or "pct"); nothing when IRQSIM_SEED is not set. Throws
-/// std::invalid_argument when either is malformed.
+/// @brief The schedule the environment asks for: IRQSIM_SEED (a decimal seed), optionally
+/// IRQSIM_STRATEGY ("random" or "pct") and IRQSIM_PCT_STEPS (Schedule::pct_steps); nothing when
+/// IRQSIM_SEED is not set. Throws std::invalid_argument when any of them is malformed.
 [[nodiscard]] std::optional<Schedule> schedule_from_environment();
 
 /// @brief While one lives, every machine the thread that made it creates runs deterministically
@@ -85,8 +85,13 @@ class ScheduleScope {
   ScheduleScope(const ScheduleScope&) = delete;
   ScheduleScope& operator=(const ScheduleScope&) = delete;
 
+  /// @brief The most scheduling decisions a deterministic machine made that was destroyed on
+  /// this thread while this was the innermost scope: how long a run is, which PCT needs to know.
+  [[nodiscard]] std::uint64_t most_decisions() const;
+
  private:
-  std::optional<Schedule> outer_;
+  std::optional<Schedule> outer_schedule_;
+  std::uint64_t outer_most_decisions_;
 };
 
 /// @brief The schedule of the calling thread's innermost ScheduleScope, if any.

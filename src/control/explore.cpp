@@ -1,5 +1,7 @@
 #include "irqsim/explore.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <exception>
 
 #include <fmt/format.h>
@@ -9,20 +11,29 @@ namespace irqsim {
 namespace {
 
 std::string replay_environment(const Schedule& schedule) {
-  return fmt::format("IRQSIM_SEED={} IRQSIM_STRATEGY={}", schedule.seed, to_string(schedule.strategy));
+  std::string environment = fmt::format("IRQSIM_SEED={} IRQSIM_STRATEGY={}", schedule.seed, to_string(schedule.strategy));
+  // Learned from the runs before it, so a replay on its own could not know it.
+  if (schedule.strategy == ScheduleStrategy::Pct) environment += fmt::format(" IRQSIM_PCT_STEPS={}", schedule.pct_steps);
+  return environment;
 }
 
-// Runs `body` once under `schedule`; the message of what it threw, or nothing if it passed.
-std::optional<std::string> run_under(const Schedule& schedule, const std::function<void()>& body) {
+struct Run {
+  std::optional<std::string> failure;  // what the body threw; nothing if it passed
+  std::uint64_t most_decisions = 0;    // of the machines it created
+};
+
+Run run_under(const Schedule& schedule, const std::function<void()>& body) {
   const ScheduleScope scope(schedule);
+  Run run;
   try {
     body();
   } catch (const std::exception& error) {
-    return error.what();
+    run.failure = error.what();
   } catch (...) {
-    return "an exception that is not a std::exception";
+    run.failure = "an exception that is not a std::exception";
   }
-  return std::nullopt;
+  run.most_decisions = scope.most_decisions();
+  return run;
 }
 
 }  // namespace
@@ -36,25 +47,49 @@ std::string ExplorationResult::to_string() const {
                      failing->to_string(), failure, replay);
 }
 
+namespace {
+
+// Counts the run and, if it failed, records and prints it. True when the search should stop.
+bool note(ExplorationResult& result, const Schedule& schedule, Run& run) {
+  ++result.runs;
+  if (!run.failure) return false;
+  result.failing = schedule;
+  result.failure = std::move(*run.failure);
+  result.replay = replay_environment(schedule);
+  fmt::print(stderr, "{}\n", result.to_string());
+  return true;
+}
+
+}  // namespace
+
 ExplorationResult explore(const Exploration& exploration, const std::function<void()>& body) {
-  ExplorationResult result;
-  const std::optional<Schedule> from_environment = schedule_from_environment();
-  result.replayed = from_environment.has_value();
-  const unsigned runs = result.replayed ? 1 : exploration.runs;
-  for (unsigned run = 0; run < runs; ++run) {
-    // A replay keeps the exploration's other settings: a PCT run replays only with its depth.
+  // A replay keeps the exploration's other settings: a PCT run replays only with its depth.
+  if (std::optional<Schedule> from_environment = schedule_from_environment()) {
     Schedule schedule = exploration.base;
-    schedule.seed = from_environment ? from_environment->seed : exploration.first_seed + run;
-    schedule.strategy = from_environment ? from_environment->strategy : exploration.strategy;
-    ++result.runs;
-    if (std::optional<std::string> failure = run_under(schedule, body)) {
-      result.failing = schedule;
-      result.failure = std::move(*failure);
-      result.replay = replay_environment(schedule);
-      fmt::print(stderr, "{}\n", result.to_string());
-      break;
-    }
+    schedule.seed = from_environment->seed;
+    schedule.strategy = from_environment->strategy;
+    if (std::getenv("IRQSIM_PCT_STEPS") != nullptr) schedule.pct_steps = from_environment->pct_steps;
+    return replay(schedule, body);
   }
+  ExplorationResult result;
+  std::uint64_t most_decisions = 0;
+  for (unsigned index = 0; index < exploration.runs; ++index) {
+    Schedule schedule = exploration.base;
+    schedule.seed = exploration.first_seed + index;
+    schedule.strategy = exploration.strategy;
+    if (exploration.learn_pct_steps && most_decisions != 0) schedule.pct_steps = most_decisions;
+    Run run = run_under(schedule, body);
+    most_decisions = std::max(most_decisions, run.most_decisions);
+    if (note(result, schedule, run)) break;
+  }
+  return result;
+}
+
+ExplorationResult replay(const Schedule& schedule, const std::function<void()>& body) {
+  ExplorationResult result;
+  result.replayed = true;
+  Run run = run_under(schedule, body);
+  note(result, schedule, run);
   return result;
 }
 

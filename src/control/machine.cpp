@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "control/schedule_scope.hpp"
 #include "core/machine.hpp"
 #include "core/processor.hpp"
 #include "core/work_item.hpp"
@@ -108,6 +109,9 @@ Machine::Machine(MachineConfig config) : engine_(std::make_unique<core::Machine>
 
 Machine::~Machine() {
   engine_->shut_down();
+  if (const core::Scheduler* scheduler = engine_->scheduler()) {
+    control::note_scheduling_decisions(scheduler->decisions());
+  }
   if (engine_->report_unobserved()) hand_over(*engine_->report(true));
   // After a bug check the driver's frames were unwound wherever they were: what they held is
   // part of that report, not a leak.

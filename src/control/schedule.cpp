@@ -31,6 +31,18 @@ std::uint64_t parse_seed(std::string_view text) {
   return seed;
 }
 
+std::uint64_t parse_pct_steps(std::string_view text) {
+  std::uint64_t steps = 0;
+  const char* const end = text.data() + text.size();
+  if (const auto [stop, error] = std::from_chars(text.data(), end, steps);
+      error != std::errc{} || stop != end || steps == 0) {
+    throw std::invalid_argument(fmt::format(
+        "irqsim: IRQSIM_PCT_STEPS must be a decimal number from 1 to {}, not \"{}\"",
+        std::numeric_limits<std::uint64_t>::max(), text));
+  }
+  return steps;
+}
+
 ScheduleStrategy parse_strategy(std::string_view text) {
   for (const ScheduleStrategy strategy : {ScheduleStrategy::Random, ScheduleStrategy::Pct}) {
     if (text == to_string(strategy)) return strategy;
@@ -132,6 +144,7 @@ std::optional<Schedule> schedule_from_environment() {
   Schedule schedule;
   schedule.seed = parse_seed(seed);
   schedule.strategy = chosen;
+  if (const char* const steps = std::getenv("IRQSIM_PCT_STEPS")) schedule.pct_steps = parse_pct_steps(steps);
   return schedule;
 }
 

@@ -70,14 +70,16 @@ void ExpectFoundWithinAndReplayed(const Exploration& exploration, unsigned bound
   EXPECT_EQ(found.failing->seed, exploration.first_seed + found.runs - 1);
   EXPECT_EQ(found.failing->strategy, exploration.strategy);
   EXPECT_THAT(found.failure, HasSubstr("lost an update"));
-  EXPECT_EQ(found.replay, fmt::format("IRQSIM_SEED={} IRQSIM_STRATEGY={}", found.failing->seed,
-                                      irqsim::to_string(exploration.strategy)));
+  // PCT's steps were learned from the runs before the failing one: the replay needs them.
+  const std::string pct_steps = exploration.strategy == ScheduleStrategy::Pct
+                                    ? fmt::format(" IRQSIM_PCT_STEPS={}", found.failing->pct_steps)
+                                    : "";
+  EXPECT_EQ(found.replay, fmt::format("IRQSIM_SEED={} IRQSIM_STRATEGY={}{}", found.failing->seed,
+                                      irqsim::to_string(exploration.strategy), pct_steps));
 
-  Exploration alone = exploration;
-  alone.first_seed = found.failing->seed;
-  alone.runs = 1;
-  const ExplorationResult again = irqsim::explore(alone, LoseNoUpdate);
+  const ExplorationResult again = irqsim::replay(*found.failing, LoseNoUpdate);
   EXPECT_EQ(again.runs, 1u);
+  EXPECT_TRUE(again.replayed);
   EXPECT_EQ(again.failing, found.failing);
   EXPECT_EQ(again.failure, found.failure);
 }
@@ -134,6 +136,28 @@ TEST_F(Explore, EachRunsMachinesFollowItsSeedUnlessTheyRunFree) {
   EXPECT_TRUE(free_running_stayed_free);
 }
 
+TEST_F(Explore, PctLearnsHowLongARunIsFromTheRunsBeforeIt) {
+  for (const bool learn : {true, false}) {
+    std::vector<std::uint64_t> steps;
+    std::vector<std::uint64_t> decisions;
+    int length = 10;
+    irqsim::explore({.runs = 3, .strategy = ScheduleStrategy::Pct, .learn_pct_steps = learn}, [&] {
+      irqsim::Machine machine({.processors = 1});
+      steps.push_back(machine.schedule()->pct_steps);
+      machine.run_on(0, [length] {
+        for (int call = 0; call < length; ++call) (void)KeQueryInterruptTime();
+      });
+      length *= 10;  // each run longer than the last: the most so far is the last one's
+      decisions.push_back(*machine.scheduling_decisions());
+    });
+    ASSERT_EQ(steps.size(), 3u);
+    EXPECT_EQ(steps[0], Schedule{}.pct_steps);
+    EXPECT_EQ(steps[1], learn ? decisions[0] : Schedule{}.pct_steps);
+    EXPECT_EQ(steps[2], learn ? decisions[1] : Schedule{}.pct_steps);
+    EXPECT_GT(decisions[1], decisions[0]);
+  }
+}
+
 TEST_F(Explore, IrqsimSeedTurnsTheSearchIntoOneReplayThatKeepsTheOtherSettings) {
   const ScopedVariable seed("IRQSIM_SEED", "1234");
   const ScopedVariable strategy("IRQSIM_STRATEGY", "pct");
@@ -147,7 +171,7 @@ TEST_F(Explore, IrqsimSeedTurnsTheSearchIntoOneReplayThatKeepsTheOtherSettings) 
   const Schedule replayed{.seed = 1234, .strategy = ScheduleStrategy::Pct, .pct_depth = 5};
   EXPECT_EQ(schedules, std::vector<std::optional<Schedule>>{replayed});
   EXPECT_EQ(result.failing, replayed);
-  EXPECT_EQ(result.replay, "IRQSIM_SEED=1234 IRQSIM_STRATEGY=pct");
+  EXPECT_EQ(result.replay, "IRQSIM_SEED=1234 IRQSIM_STRATEGY=pct IRQSIM_PCT_STEPS=2000");
 }
 
 TEST(ExplorationResult, SaysHowManyRunsPassedOrWhichFailedAndHowToReplayIt) {
@@ -208,9 +232,10 @@ TEST_F(TestingExplore, AFailingRunFailsTheTestAndPrintsTheCommandThatReplaysIt) 
   ASSERT_TRUE(search.failed) << search.output;
   // The test's failure: the run, its schedule, the body's failed expectation, and the whole
   // command that replays it (the seed and strategy, the program as it was started, the test alone).
-  const std::regex failure(R"(Failed\nirqsim: run (\d+) failed under schedule seed (\d+), pct depth 3 over 10 steps:\n)"
+  const std::regex failure(R"(Failed\nirqsim: run (\d+) failed under schedule seed (\d+), pct depth 3 over \d+ steps:\n)"
                            R"(([\s\S]*?)\nirqsim: replay it with )"
-                           R"((IRQSIM_SEED=(\d+) IRQSIM_STRATEGY=pct (\S+) --gtest_filter=OnPurpose\.LosesAnUpdate))");
+                           R"((IRQSIM_SEED=(\d+) IRQSIM_STRATEGY=pct IRQSIM_PCT_STEPS=\d+ (\S+) )"
+                           R"(--gtest_filter=OnPurpose\.LosesAnUpdate))");
   std::smatch found;
   ASSERT_TRUE(std::regex_search(search.output, found, failure)) << search.output;
   EXPECT_EQ(std::stoi(found[1]), BodyRuns(search.output)) << search.output;

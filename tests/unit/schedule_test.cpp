@@ -148,6 +148,24 @@ TEST(ScheduleFromEnvironment, RejectsASeedThatIsNotADecimalNumber) {
   }
 }
 
+TEST(ScheduleFromEnvironment, ReadsPctStepsOrRejectsThem) {
+  const ScopedVariable seed("IRQSIM_SEED", "3");
+  const ScopedVariable strategy("IRQSIM_STRATEGY", "pct");
+  {
+    const ScopedVariable steps("IRQSIM_PCT_STEPS", "412");
+    EXPECT_EQ(irqsim::schedule_from_environment()->pct_steps, 412u);
+  }
+  for (const char* bad : {"0", "12x", "", "-5"}) {
+    const ScopedVariable steps("IRQSIM_PCT_STEPS", bad);
+    try {
+      (void)irqsim::schedule_from_environment();
+      ADD_FAILURE() << "IRQSIM_PCT_STEPS=\"" << bad << "\" was accepted";
+    } catch (const std::invalid_argument& error) {
+      EXPECT_THAT(error.what(), HasSubstr("IRQSIM_PCT_STEPS")) << bad;
+    }
+  }
+}
+
 TEST(ScheduleFromEnvironment, RejectsAnUnknownStrategy) {
   for (const char* strategy : {"fifo", "PCT", "", "random "}) {
     for (const std::optional<std::string>& seed : {std::optional<std::string>("7"), std::optional<std::string>()}) {
