@@ -207,8 +207,8 @@ class Machine {
 
   /// @brief Runs `f` on the given processor at PASSIVE_LEVEL, as driver code running there
   /// would, and returns its result. Exceptions thrown by `f` are rethrown here. Throws
-  /// BugCheckError if the machine bug-checks before `f` completes. Must be called from a
-  /// thread that is not a simulated processor.
+  /// BugCheckError if the machine bug-checks before `f` completes, HangError if a deterministic
+  /// machine hangs. Must be called from a thread that is not a simulated processor.
   template <class F>
   auto run_on(unsigned processor, F&& f) -> std::invoke_result_t<F&> {
     using Result = std::invoke_result_t<F&>;
