@@ -11,9 +11,12 @@ namespace irqsim {
 namespace {
 
 std::string replay_environment(const Schedule& schedule) {
-  std::string environment = fmt::format("IRQSIM_SEED={} IRQSIM_STRATEGY={}", schedule.seed, to_string(schedule.strategy));
+  std::string environment =
+      fmt::format("IRQSIM_SEED={} IRQSIM_STRATEGY={}", schedule.seed, to_string(schedule.strategy));
   // Learned from the runs before it, so a replay on its own could not know it.
-  if (schedule.strategy == ScheduleStrategy::Pct) environment += fmt::format(" IRQSIM_PCT_STEPS={}", schedule.pct_steps);
+  if (schedule.strategy == ScheduleStrategy::Pct) {
+    environment += fmt::format(" IRQSIM_PCT_STEPS={}", schedule.pct_steps);
+  }
   return environment;
 }
 

@@ -2,8 +2,8 @@
 // How a thread waits for something another simulated processor will do. Simulated processors
 // can outnumber host cores many times over, so a waiter first spins briefly (the other side is
 // probably running), then yields its core (the other side may need it), then sleeps in short
-// slices (the other side may be descheduled for a while). Kept in one place so a deterministic
-// scheduler can later replace the waiting policy.
+// slices (the other side may be descheduled for a while). core::SpinWait uses it on a
+// free-running machine; a deterministic one hands the turn over instead.
 
 #include <chrono>
 #include <thread>

@@ -291,8 +291,9 @@ TEST(DeterministicMode, AScheduleScopeMakesNewMachinesDeterministicUnlessTheyRun
 }
 
 TEST(DeterministicMode, ABadScheduleIsRejected) {
-  for (const irqsim::Schedule schedule : {irqsim::Schedule{.step_time = -1ns}, irqsim::Schedule{.step_limit = 0},
-                                          irqsim::Schedule{.strategy = irqsim::ScheduleStrategy::Pct, .pct_depth = 0}}) {
+  const std::vector<irqsim::Schedule> bad{irqsim::Schedule{.step_time = -1ns}, irqsim::Schedule{.step_limit = 0},
+                                         irqsim::Schedule{.strategy = irqsim::ScheduleStrategy::Pct, .pct_depth = 0}};
+  for (const irqsim::Schedule& schedule : bad) {
     EXPECT_THROW(irqsim::Machine({.mode = irqsim::ExecutionMode::Deterministic, .schedule = schedule}),
                  std::invalid_argument)
         << schedule.to_string();

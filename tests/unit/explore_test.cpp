@@ -232,7 +232,8 @@ TEST_F(TestingExplore, AFailingRunFailsTheTestAndPrintsTheCommandThatReplaysIt) 
   ASSERT_TRUE(search.failed) << search.output;
   // The test's failure: the run, its schedule, the body's failed expectation, and the whole
   // command that replays it (the seed and strategy, the program as it was started, the test alone).
-  const std::regex failure(R"(Failed\nirqsim: run (\d+) failed under schedule seed (\d+), pct depth 3 over \d+ steps:\n)"
+  const std::regex failure(R"(Failed\nirqsim: run (\d+) failed under schedule seed (\d+), )"
+                           R"(pct depth 3 over \d+ steps:\n)"
                            R"(([\s\S]*?)\nirqsim: replay it with )"
                            R"((IRQSIM_SEED=(\d+) IRQSIM_STRATEGY=pct IRQSIM_PCT_STEPS=\d+ (\S+) )"
                            R"(--gtest_filter=OnPurpose\.LosesAnUpdate))");
