@@ -54,7 +54,8 @@ struct Schedule {
   /// @brief PCT's depth d: the run has d - 1 priority change points.
   unsigned pct_depth = 3;
   /// @brief PCT's estimate of the decisions a run makes: change points are drawn among the
-  /// first this many.
+  /// first this many. An exploration replaces it with what its earlier runs made
+  /// (Exploration::learn_pct_steps); Machine::scheduling_decisions() tells a run's length.
   std::uint64_t pct_steps = 2000;
   /// @brief Virtual time one scheduling decision takes: code that polls the clock sees it move.
   std::chrono::nanoseconds step_time{100};
