@@ -62,6 +62,10 @@ struct Schedule {
   /// @brief Scheduling decisions one wait of the test (Machine::wait_until_quiescent, run_on,
   /// run_for) may take before the machine reports a livelock.
   std::uint64_t step_limit = 2'000'000;
+  /// @brief Host time the test's thread waits for the machine without any scheduling decision
+  /// before it warns on stderr that a participant keeps the turn: code on a processor blocked
+  /// on a host primitive, which a deterministic machine cannot take the turn from.
+  std::chrono::milliseconds stuck_turn_warning{10'000};
 
   /// @brief "seed 7, pct depth 3": what a report prints.
   [[nodiscard]] std::string to_string() const;

@@ -55,6 +55,9 @@ const MachineConfig& validated(const MachineConfig& config) {
     throw std::invalid_argument("irqsim: schedule.step_time must not be negative");
   }
   if (config.schedule.step_limit < 1) throw std::invalid_argument("irqsim: schedule.step_limit must be at least 1");
+  if (config.schedule.stuck_turn_warning <= std::chrono::milliseconds::zero()) {
+    throw std::invalid_argument("irqsim: schedule.stuck_turn_warning must be positive");
+  }
   if (config.schedule.pct_depth < 1) throw std::invalid_argument("irqsim: schedule.pct_depth must be at least 1");
   return config;
 }

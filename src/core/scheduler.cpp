@@ -20,7 +20,7 @@ Scheduler::Scheduler(Machine& machine, const Schedule& schedule, unsigned proces
   // The device clock has no thread until the test starts a timer.
   participants_[clock_participant()]->state = State::Absent;
   // The test's thread made the machine and holds the turn until it waits for it.
-  participants_[test_participant()]->turn.store(1, std::memory_order_relaxed);
+  holder_.store(test_participant(), std::memory_order_relaxed);
   runnable_.reserve(participants_.size());
 }
 
@@ -38,10 +38,7 @@ void Scheduler::join_clock(std::thread::id thread) {
   participants_[clock_participant()]->state = State::Runnable;
 }
 
-void Scheduler::wait_for_first_turn(unsigned participant) {
-  std::atomic<std::uint32_t>& turn = participants_[participant]->turn;
-  while (turn.load(std::memory_order_acquire) == 0) turn.wait(0, std::memory_order_acquire);
-}
+void Scheduler::wait_for_first_turn(unsigned participant) { participants_[participant]->turn.acquire(); }
 
 void Scheduler::yield(unsigned participant) {
   if (released()) return;
@@ -64,10 +61,7 @@ unsigned Scheduler::choose_target(std::span<const unsigned> candidates) {
 
 void Scheduler::release() {
   released_.store(true, std::memory_order_release);
-  for (const std::unique_ptr<Participant>& participant : participants_) {
-    participant->turn.store(1, std::memory_order_release);
-    participant->turn.notify_all();
-  }
+  for (const std::unique_ptr<Participant>& participant : participants_) participant->turn.release();
 }
 
 bool Scheduler::can_run(unsigned participant) const {
@@ -118,6 +112,7 @@ void Scheduler::decide(unsigned current) {
     next = strategy_->next(runnable_, current);
   }
   ++decisions_;
+  progress_.store(decisions_, std::memory_order_relaxed);
   now_.store(now() + schedule_.step_time.count(), std::memory_order_relaxed);
   Participant& chosen = *participants_[next];
   chosen.state = State::Runnable;
@@ -126,13 +121,39 @@ void Scheduler::decide(unsigned current) {
 }
 
 void Scheduler::hand_turn(unsigned from, unsigned to) {
-  std::atomic<std::uint32_t>& mine = participants_[from]->turn;
-  std::atomic<std::uint32_t>& theirs = participants_[to]->turn;
-  // Cleared before the other side can run, so its hand-back is never lost.
-  mine.store(0, std::memory_order_relaxed);
-  theirs.store(1, std::memory_order_release);
-  theirs.notify_one();
-  while (mine.load(std::memory_order_acquire) == 0) mine.wait(0, std::memory_order_acquire);
+  holder_.store(to, std::memory_order_relaxed);
+  participants_[to]->turn.release();
+  std::counting_semaphore<>& mine = participants_[from]->turn;
+  if (from == test_participant()) {
+    wait_for_turn_watching(mine);
+  } else {
+    mine.acquire();
+  }
+}
+
+void Scheduler::wait_for_turn_watching(std::counting_semaphore<>& mine) {
+  std::uint64_t seen = progress_.load(std::memory_order_relaxed);
+  bool warned = false;
+  while (!mine.try_acquire_for(schedule_.stuck_turn_warning)) {
+    const std::uint64_t now_seen = progress_.load(std::memory_order_relaxed);
+    if (now_seen != seen || warned || released()) {
+      seen = now_seen;
+      continue;
+    }
+    warned = true;
+    fmt::print(stderr,
+               "irqsim: a deterministic machine ({}) has made no scheduling decision for {} ms after decision {}: "
+               "{} keeps the turn. Code running there that blocks on a host primitive (a mutex, an atomic "
+               "wait, a condition variable) or spins without WDK calls stops every other participant; see "
+               "docs/deterministic-mode.md.\n",
+               schedule_.to_string(), schedule_.stuck_turn_warning.count(), seen,
+               participant_name(holder_.load(std::memory_order_relaxed)));
+  }
+}
+
+std::string Scheduler::participant_name(unsigned participant) const {
+  if (participant < processors_) return fmt::format("processor {}", participant);
+  return participant == clock_participant() ? "the device clock's thread" : "the test's thread";
 }
 
 std::string Scheduler::waiting_for(unsigned participant) const {

@@ -12,8 +12,12 @@
 // HangReport.
 //
 // The scheduler's own state belongs to the turn holder and needs no lock: the turn passes
-// through an atomic flag per participant, whose release and acquire order everything the
-// previous holder did before everything the next one does.
+// through a semaphore per participant, whose release and acquire order everything the previous
+// holder did before everything the next one does.
+//
+// Code that blocks a participant's thread on a host primitive keeps the turn, and nothing else
+// can run; the test's thread, waiting for its turn, says so on stderr after
+// Schedule::stuck_turn_warning without a decision.
 
 #include <atomic>
 #include <cstdint>
@@ -21,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <span>
 #include <string>
 #include <thread>
@@ -97,8 +102,9 @@ class Scheduler {
   struct Participant {
     State state = State::Runnable;
     Wait wait{};
-    // 1 while this participant holds the turn; it sleeps on it otherwise.
-    std::atomic<std::uint32_t> turn{0};
+    // Released when this participant is given the turn; it sleeps on it otherwise. Counting, so
+    // that the teardown may release a participant that already has its token.
+    std::counting_semaphore<> turn{0};
   };
 
   [[nodiscard]] bool can_run(unsigned participant) const;
@@ -108,6 +114,9 @@ class Scheduler {
   [[nodiscard]] std::optional<std::int64_t> earliest_deadline() const;
   void report_hang(HangReport::Kind kind);
   void hand_turn(unsigned from, unsigned to);
+  // The test's thread waits for its turn, warning while no decision is made.
+  void wait_for_turn_watching(std::counting_semaphore<>& mine);
+  [[nodiscard]] std::string participant_name(unsigned participant) const;
 
   Machine& machine_;
   Schedule schedule_;
@@ -120,6 +129,9 @@ class Scheduler {
   std::thread::id clock_thread_{};
   std::atomic<std::int64_t> now_{0};
   std::uint64_t decisions_ = 0;
+  // The same count and who holds the turn, for the test's thread to watch while it waits.
+  std::atomic<std::uint64_t> progress_{0};
+  std::atomic<unsigned> holder_{0};
   // Decisions when the test's thread last started to wait: a wait that sees step_limit more is
   // a livelock.
   std::uint64_t test_wait_started_ = 0;

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <irqsim/machine.hpp>
@@ -267,6 +268,29 @@ TEST(DeterministicMode, ALivelockIsReportedAfterTheStepLimit) {
   }
 }
 
+TEST(DeterministicMode, AProcessorBlockedOnAHostPrimitiveIsNamedOnStderr) {
+  auto config = Deterministic(1);
+  config.schedule.stuck_turn_warning = 50ms;
+  irqsim::Machine machine(config);
+  Gate blocked;
+  Gate release;
+  // Another thread lets the processor go on, long after it blocked: the machine cannot.
+  std::thread releaser([&] {
+    blocked.wait();
+    std::this_thread::sleep_for(500ms);
+    release.open();
+  });
+  ::testing::internal::CaptureStderr();
+  machine.run_on(0, [&] {
+    blocked.open();
+    release.wait();  // a host wait on a processor keeps the turn
+  });
+  const std::string warning = ::testing::internal::GetCapturedStderr();
+  releaser.join();
+  EXPECT_THAT(warning, HasSubstr("no scheduling decision for 50 ms"));
+  EXPECT_THAT(warning, HasSubstr("processor 0 keeps the turn"));
+}
+
 TEST(DeterministicMode, ABugCheckEndsTheWaitAsOnAFreeRunningMachine) {
   irqsim::Machine machine(Deterministic(4));
   const auto report = bug_check_from([&] {
@@ -292,7 +316,8 @@ TEST(DeterministicMode, AScheduleScopeMakesNewMachinesDeterministicUnlessTheyRun
 
 TEST(DeterministicMode, ABadScheduleIsRejected) {
   const std::vector<irqsim::Schedule> bad{irqsim::Schedule{.step_time = -1ns}, irqsim::Schedule{.step_limit = 0},
-                                         irqsim::Schedule{.strategy = irqsim::ScheduleStrategy::Pct, .pct_depth = 0}};
+                                         irqsim::Schedule{.strategy = irqsim::ScheduleStrategy::Pct, .pct_depth = 0},
+                                         irqsim::Schedule{.stuck_turn_warning = 0ms}};
   for (const irqsim::Schedule& schedule : bad) {
     EXPECT_THROW(irqsim::Machine({.mode = irqsim::ExecutionMode::Deterministic, .schedule = schedule}),
                  std::invalid_argument)
