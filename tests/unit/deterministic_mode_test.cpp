@@ -274,10 +274,11 @@ TEST(DeterministicMode, AProcessorBlockedOnAHostPrimitiveIsNamedOnStderr) {
   irqsim::Machine machine(config);
   Gate blocked;
   Gate release;
-  // Another thread lets the processor go on, long after it blocked: the machine cannot.
+  // Another thread lets the processor go on, long after it blocked (the machine cannot): forty
+  // warning periods, so that even a test thread the host keeps waiting sees one pass unused.
   std::thread releaser([&] {
     blocked.wait();
-    std::this_thread::sleep_for(500ms);
+    std::this_thread::sleep_for(2s);
     release.open();
   });
   ::testing::internal::CaptureStderr();
