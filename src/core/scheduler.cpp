@@ -50,7 +50,7 @@ void Scheduler::wait(unsigned participant, Wait wait) {
   Participant& waiter = *participants_[participant];
   waiter.state = State::Waiting;
   waiter.wait = std::move(wait);
-  if (participant == test_participant()) test_wait_started_ = decisions_;
+  if (participant == test_participant()) test_wait_started_ = decisions();
   decide(participant);
 }
 
@@ -85,7 +85,7 @@ std::optional<std::int64_t> Scheduler::earliest_deadline() const {
 
 void Scheduler::decide(unsigned current) {
   const bool test_waits = participants_[test_participant()]->state == State::Waiting;
-  if (test_waits && decisions_ - test_wait_started_ >= schedule_.step_limit && !machine_.halted()) {
+  if (test_waits && decisions() - test_wait_started_ >= schedule_.step_limit && !machine_.halted()) {
     report_hang(HangReport::Kind::Livelock);
   }
   for (;;) {
@@ -111,8 +111,7 @@ void Scheduler::decide(unsigned current) {
     std::lock_guard lock(strategy_mutex_);
     next = strategy_->next(runnable_, current);
   }
-  ++decisions_;
-  progress_.store(decisions_, std::memory_order_relaxed);
+  decisions_.store(decisions() + 1, std::memory_order_relaxed);
   now_.store(now() + schedule_.step_time.count(), std::memory_order_relaxed);
   Participant& chosen = *participants_[next];
   chosen.state = State::Runnable;
@@ -132,10 +131,10 @@ void Scheduler::hand_turn(unsigned from, unsigned to) {
 }
 
 void Scheduler::wait_for_turn_watching(std::counting_semaphore<>& mine) {
-  std::uint64_t seen = progress_.load(std::memory_order_relaxed);
+  std::uint64_t seen = decisions();
   bool warned = false;
   while (!mine.try_acquire_for(schedule_.stuck_turn_warning)) {
-    const std::uint64_t now_seen = progress_.load(std::memory_order_relaxed);
+    const std::uint64_t now_seen = decisions();
     if (now_seen != seen || warned || released()) {
       seen = now_seen;
       continue;
@@ -170,7 +169,7 @@ void Scheduler::report_hang(HangReport::Kind kind) {
   report.kind = kind;
   report.test_waits_for = participants_[test_participant()]->wait.what;
   report.schedule = schedule_;
-  report.decisions = decisions_;
+  report.decisions = decisions();
   report.time_ns = now();
   for (unsigned p = 0; p < processors_; ++p) {
     const ExecutionContext& context = machine_.processor(p).context();

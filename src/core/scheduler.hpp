@@ -69,7 +69,7 @@ class Scheduler {
 
   // The virtual clock, in nanoseconds since the machine was created.
   [[nodiscard]] std::int64_t now() const noexcept { return now_.load(std::memory_order_relaxed); }
-  [[nodiscard]] std::uint64_t decisions() const noexcept { return decisions_; }
+  [[nodiscard]] std::uint64_t decisions() const noexcept { return decisions_.load(std::memory_order_relaxed); }
 
   // Who the calling thread is: its processor, the device clock's thread, or else the test.
   [[nodiscard]] unsigned participant_of(const ExecutionContext& context) const;
@@ -128,9 +128,9 @@ class Scheduler {
   std::vector<std::unique_ptr<Participant>> participants_;
   std::thread::id clock_thread_{};
   std::atomic<std::int64_t> now_{0};
-  std::uint64_t decisions_ = 0;
-  // The same count and who holds the turn, for the test's thread to watch while it waits.
-  std::atomic<std::uint64_t> progress_{0};
+  // Written by the turn holder only; atomic because the test's thread watches it (and who holds
+  // the turn) while it waits.
+  std::atomic<std::uint64_t> decisions_{0};
   std::atomic<unsigned> holder_{0};
   // Decisions when the test's thread last started to wait: a wait that sees step_limit more is
   // a livelock.
