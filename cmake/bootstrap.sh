@@ -1,14 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages irqsim needs to build, test and document itself, if any are
 # missing. Run as root (or with sudo available) on Debian 12 or later. `sh cmake/bootstrap.sh fuzz`
-# also installs what the fuzz preset needs: clang and its libFuzzer runtime (docs/fuzzing.md).
+# also installs what the fuzz preset needs: clang and its libFuzzer runtime (docs/fuzzing.md);
+# `sh cmake/bootstrap.sh windows` what the mingw preset needs: the mingw-w64 cross compiler (posix
+# threads) and Wine to run its programs (docs/getting-started.md).
 set -eu
 
 packages="g++ cmake make libfmt-dev libboost-dev libgtest-dev libgmock-dev googletest libbenchmark-dev doxygen nlohmann-json3-dev"
 for extra in "$@"; do
   case "$extra" in
     fuzz) packages="$packages clang libclang-rt-dev" ;;
-    *) echo "irqsim bootstrap: unknown argument '$extra' (known: fuzz)" >&2; exit 2 ;;
+    windows) packages="$packages g++-mingw-w64-x86-64-posix wine64" ;;
+    *) echo "irqsim bootstrap: unknown argument '$extra' (known: fuzz, windows)" >&2; exit 2 ;;
   esac
 done
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "irqsim/schedule.hpp"
 
@@ -50,6 +51,12 @@ struct ExplorationResult {
   /// @brief One line for a pass ("100 runs under random schedules, no failure"), or the failing
   /// run, its failure and how to replay it.
   [[nodiscard]] std::string to_string() const;
+  /// @brief The command line that replays the failing run in the shell std::system runs:
+  /// `program` (quoted if it must be) and `arguments` under the variables of `replay`, as in
+  /// `IRQSIM_SEED=17 IRQSIM_STRATEGY=random ./driver_test --gtest_filter=Driver.Isr` for sh and
+  /// `set "IRQSIM_SEED=17" & set "IRQSIM_STRATEGY=random" & driver_test.exe --gtest_filter=Driver.Isr`
+  /// for cmd.exe on Windows. Just `program` and `arguments` when no run failed.
+  [[nodiscard]] std::string replay_command(std::string_view program, std::string_view arguments) const;
 };
 
 /// @brief Runs `body` under up to `exploration.runs` schedules, each inside a ScheduleScope, so

@@ -78,17 +78,17 @@ inline std::string failures_since(int first) {
   return failures;
 }
 
-/// @brief The command line that runs the running test alone under `environment` (the
-/// ExplorationResult::replay of a failure): the program as it was started and a --gtest_filter.
-inline std::string replay_command(const std::string& environment) {
+/// @brief The command line that runs the running test alone under the failing schedule of
+/// `result`: the program as it was started, with a --gtest_filter.
+inline std::string replay_command(const ExplorationResult& result) {
   // GetArgvs is internal to GoogleTest but has been stable for years; it is empty when the
   // program did not call InitGoogleTest.
   const std::vector<std::string> arguments = ::testing::internal::GetArgvs();
-  std::string command = environment + ' ' + (arguments.empty() ? "<test program>" : arguments.front());
+  std::string filter;
   if (const ::testing::TestInfo* const test = ::testing::UnitTest::GetInstance()->current_test_info()) {
-    command += std::string(" --gtest_filter=") + test->test_suite_name() + '.' + test->name();
+    filter = std::string("--gtest_filter=") + test->test_suite_name() + '.' + test->name();
   }
-  return command;
+  return result.replay_command(arguments.empty() ? "<test program>" : arguments.front(), filter);
 }
 
 }  // namespace detail
@@ -131,7 +131,7 @@ inline ExplorationResult explore(const Exploration& exploration, F&& body) {
   if (result.failing) {
     ADD_FAILURE() << "irqsim: run " << result.runs << " failed under schedule " << result.failing->to_string()
                   << ":\n"
-                  << result.failure << "\nirqsim: replay it with " << detail::replay_command(result.replay);
+                  << result.failure << "\nirqsim: replay it with " << detail::replay_command(result);
   }
   return result;
 }

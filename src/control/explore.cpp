@@ -3,19 +3,31 @@
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
+
+#include "platform/shell.hpp"
 
 namespace irqsim {
 
 namespace {
 
-std::string replay_environment(const Schedule& schedule) {
-  std::string environment =
-      fmt::format("IRQSIM_SEED={} IRQSIM_STRATEGY={}", schedule.seed, to_string(schedule.strategy));
+// The variables that select `schedule` (schedule_from_environment reads them).
+std::vector<std::pair<std::string, std::string>> replay_variables(const Schedule& schedule) {
+  std::vector<std::pair<std::string, std::string>> variables{
+      {"IRQSIM_SEED", std::to_string(schedule.seed)}, {"IRQSIM_STRATEGY", to_string(schedule.strategy)}};
   // Learned from the runs before it, so a replay on its own could not know it.
-  if (schedule.strategy == ScheduleStrategy::Pct) {
-    environment += fmt::format(" IRQSIM_PCT_STEPS={}", schedule.pct_steps);
+  if (schedule.strategy == ScheduleStrategy::Pct) variables.emplace_back("IRQSIM_PCT_STEPS", std::to_string(schedule.pct_steps));
+  return variables;
+}
+
+std::string replay_environment(const Schedule& schedule) {
+  std::string environment;
+  for (const auto& [name, value] : replay_variables(schedule)) {
+    environment += fmt::format("{}{}={}", environment.empty() ? "" : " ", name, value);
   }
   return environment;
 }
@@ -48,6 +60,11 @@ std::string ExplorationResult::to_string() const {
   }
   return fmt::format("irqsim: run {} failed under schedule {}:\n{}\nirqsim: replay it with {}", runs,
                      failing->to_string(), failure, replay);
+}
+
+std::string ExplorationResult::replay_command(std::string_view program, std::string_view arguments) const {
+  std::string command = fmt::format("{} {}", platform::shell_word(program), arguments);
+  return failing ? platform::with_environment(replay_variables(*failing), command) : command;
 }
 
 namespace {

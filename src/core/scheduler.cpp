@@ -122,7 +122,7 @@ void Scheduler::decide(unsigned current) {
 void Scheduler::hand_turn(unsigned from, unsigned to) {
   holder_.store(to, std::memory_order_relaxed);
   participants_[to]->turn.release();
-  std::counting_semaphore<>& mine = participants_[from]->turn;
+  platform::Semaphore& mine = participants_[from]->turn;
   if (from == test_participant()) {
     wait_for_turn_watching(mine);
   } else {
@@ -130,7 +130,7 @@ void Scheduler::hand_turn(unsigned from, unsigned to) {
   }
 }
 
-void Scheduler::wait_for_turn_watching(std::counting_semaphore<>& mine) {
+void Scheduler::wait_for_turn_watching(platform::Semaphore& mine) {
   std::uint64_t seen = decisions();
   bool warned = false;
   while (!mine.try_acquire_for(schedule_.stuck_turn_warning)) {

@@ -25,7 +25,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <semaphore>
 #include <span>
 #include <string>
 #include <thread>
@@ -33,6 +32,7 @@
 
 #include "core/scheduling_strategy.hpp"
 #include "irqsim/schedule.hpp"
+#include "platform/semaphore.hpp"
 
 namespace irqsim::core {
 
@@ -104,7 +104,7 @@ class Scheduler {
     Wait wait{};
     // Released when this participant is given the turn; it sleeps on it otherwise. Counting, so
     // that the teardown may release a participant that already has its token.
-    std::counting_semaphore<> turn{0};
+    platform::Semaphore turn;
   };
 
   [[nodiscard]] bool can_run(unsigned participant) const;
@@ -115,7 +115,7 @@ class Scheduler {
   void report_hang(HangReport::Kind kind);
   void hand_turn(unsigned from, unsigned to);
   // The test's thread waits for its turn, warning while no decision is made.
-  void wait_for_turn_watching(std::counting_semaphore<>& mine);
+  void wait_for_turn_watching(platform::Semaphore& mine);
   [[nodiscard]] std::string participant_name(unsigned participant) const;
 
   Machine& machine_;

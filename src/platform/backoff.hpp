@@ -8,11 +8,21 @@
 #include <chrono>
 #include <thread>
 
+#if defined(_M_X64) || defined(_M_IX86) || defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#elif defined(_M_ARM64)
+#include <intrin.h>
+#endif
+
 namespace irqsim::platform {
 
+// Tells the core this thread is spinning: it slows the loop down and gives a hyperthread
+// sibling the pipeline.
 inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
+#if defined(_M_X64) || defined(_M_IX86) || defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(_M_ARM64)
+  __yield();
 #elif defined(__aarch64__)
   asm volatile("yield");
 #endif

@@ -4,15 +4,11 @@
 
 #include <atomic>
 
+#include "platform/backoff.hpp"
+
 namespace bench {
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
+using irqsim::platform::cpu_relax;
 
 // A test-and-test-and-set spin lock: the least a spin lock can cost.
 class RawSpinLock {

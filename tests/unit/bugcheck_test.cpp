@@ -10,7 +10,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <latch>
 #include <string>
 #include <thread>
 #include <utility>
@@ -223,7 +222,7 @@ TEST(HaltedMachine, OtherProcessorsStopRunningDriverCode) {
   Gate loop_exited;
   {
     irqsim::Machine m({.processors = 2});
-    std::latch looping(1);
+    Latch looping(1);
     m.post(1, [&] {
       OpenOnExit mark_exit(loop_exited);
       looping.count_down();

@@ -36,6 +36,9 @@
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "platform/doorbell.hpp"
+#include "platform/environment.hpp"
+
 namespace irqsim {
 
 /// @brief Prints a report as BugCheckReport::to_string() wherever GoogleTest prints a value
@@ -129,20 +132,42 @@ std::optional<irqsim::BugCheckReport> BugCheckOn(irqsim::Machine& m, unsigned pr
 
 /// @brief A one-shot signal that, unlike std::latch, may be opened more than once: tests open it
 /// both on the normal path and from a guard, so a failing test never leaves a thread blocked.
+/// Waiting is the platform layer's: libstdc++ 12's std::atomic::wait and std::latch can miss a
+/// wake-up on Windows (docs/windows.md).
 class Gate {
  public:
   /// @brief Opens the gate and wakes every waiter.
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
+  void open() { bell_.ring(); }
   /// @brief Blocks until the gate is open.
-  void wait() const { open_.wait(false, std::memory_order_acquire); }
+  void wait() const { bell_.sleep_unless_rung_since(0); }
   /// @brief Whether the gate is open.
-  [[nodiscard]] bool is_open() const { return open_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool is_open() const { return bell_.read() != 0; }
 
  private:
-  std::atomic<bool> open_{false};
+  irqsim::platform::Doorbell bell_;
+};
+
+/// @brief std::latch's count_down, wait and arrive_and_wait, waiting through the platform layer
+/// as Gate does.
+class Latch {
+ public:
+  /// @brief A latch that opens after `count` count-downs.
+  explicit Latch(std::ptrdiff_t count) : left_(count) {}
+  /// @brief Counts down by `n`; the last count-down wakes every waiter.
+  void count_down(std::ptrdiff_t n = 1) {
+    if (left_.fetch_sub(n, std::memory_order_acq_rel) == n) opened_.open();
+  }
+  /// @brief Blocks until the count reaches zero.
+  void wait() const { opened_.wait(); }
+  /// @brief Counts down by one, then waits for the others.
+  void arrive_and_wait() {
+    count_down();
+    wait();
+  }
+
+ private:
+  std::atomic<std::ptrdiff_t> left_;
+  Gate opened_;
 };
 
 /// @brief Opens a Gate when the scope is left, however it is left (a bug check unwinds driver
@@ -220,13 +245,7 @@ class ScopedVariable {
   ScopedVariable& operator=(const ScopedVariable&) = delete;
 
  private:
-  void Set(const std::optional<std::string>& value) {
-    if (value) {
-      ::setenv(name_, value->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
+  void Set(const std::optional<std::string>& value) { irqsim::platform::set_environment_variable(name_, value); }
 
   const char* name_;
   std::optional<std::string> old_;

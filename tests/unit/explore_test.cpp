@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -19,7 +20,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <irqsim/explore.hpp>
 #include <irqsim/machine.hpp>
@@ -27,6 +27,7 @@
 
 #include "driver_test_support.hpp"
 #include "lost_update.hpp"
+#include "platform/shell.hpp"
 
 namespace {
 
@@ -204,10 +205,11 @@ struct ChildRun {
 ChildRun RunInShell(const std::string& command) {
   static unsigned runs = 0;
   const std::filesystem::path file =
-      std::filesystem::temp_directory_path() / fmt::format("irqsim-explore-fixture-{}-{}.txt", ::getpid(), ++runs);
-  const int status = std::system(fmt::format("{} > '{}' 2>&1", command, file.string()).c_str());
+      std::filesystem::temp_directory_path() /
+      fmt::format("irqsim-explore-fixture-{}-{}.txt", std::chrono::steady_clock::now().time_since_epoch().count(), ++runs);
   ChildRun run;
-  run.failed = status != 0;
+  run.failed = !irqsim::platform::run_in_shell(
+      fmt::format("{} > {} 2>&1", command, irqsim::platform::shell_word(file.string())));
   {
     std::ifstream in(file, std::ios::binary);
     run.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -217,7 +219,8 @@ ChildRun RunInShell(const std::string& command) {
 }
 
 ChildRun RunFixture(const std::string& test) {
-  return RunInShell(fmt::format("'{}' --gtest_filter=OnPurpose.{}", IRQSIM_EXPLORE_FIXTURE, test));
+  return RunInShell(
+      fmt::format("{} --gtest_filter=OnPurpose.{}", irqsim::platform::shell_word(IRQSIM_EXPLORE_FIXTURE), test));
 }
 
 // How many times the fixture's exploration ran its body (the fixture prints it), or -1.
@@ -231,20 +234,21 @@ TEST_F(TestingExplore, AFailingRunFailsTheTestAndPrintsTheCommandThatReplaysIt) 
   const ChildRun search = RunFixture("LosesAnUpdate");
   ASSERT_TRUE(search.failed) << search.output;
   // The test's failure: the run, its schedule, the body's failed expectation, and the whole
-  // command that replays it (the seed and strategy, the program as it was started, the test alone).
+  // command that replays it in this platform's shell (the seed, strategy and steps, the program as
+  // it was started, the test alone).
   const std::regex failure(R"(Failed\nirqsim: run (\d+) failed under schedule seed (\d+), )"
-                           R"(pct depth 3 over \d+ steps:\n)"
-                           R"(([\s\S]*?)\nirqsim: replay it with )"
-                           R"((IRQSIM_SEED=(\d+) IRQSIM_STRATEGY=pct IRQSIM_PCT_STEPS=\d+ (\S+) )"
-                           R"(--gtest_filter=OnPurpose\.LosesAnUpdate))");
+                           R"(pct depth 3 over (\d+) steps:\n)"
+                           R"(([\s\S]*?)\nirqsim: replay it with ([^\r\n]+))");
   std::smatch found;
   ASSERT_TRUE(std::regex_search(search.output, found, failure)) << search.output;
   EXPECT_EQ(std::stoi(found[1]), BodyRuns(search.output)) << search.output;
   const std::string seed = found[2];
-  EXPECT_THAT(found[3].str(), HasSubstr("Expected equality of these values"));
-  const std::string command = found[4];
-  EXPECT_EQ(found[5], seed);
-  EXPECT_EQ(found[6], IRQSIM_EXPLORE_FIXTURE);
+  EXPECT_THAT(found[4].str(), HasSubstr("Expected equality of these values"));
+  const std::string command = found[5];
+  irqsim::ExplorationResult expected;
+  expected.failing = Schedule{.seed = std::stoull(seed), .strategy = irqsim::ScheduleStrategy::Pct,
+                              .pct_steps = std::stoull(found[3])};
+  EXPECT_EQ(command, expected.replay_command(IRQSIM_EXPLORE_FIXTURE, "--gtest_filter=OnPurpose.LosesAnUpdate"));
 
   const ChildRun replayed = RunInShell(command);
   ASSERT_TRUE(replayed.failed) << replayed.output;

@@ -3,8 +3,6 @@
 // what the input did.
 
 #include <portcls.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -20,39 +18,17 @@
 #include <irqsim/machine.hpp>
 #include <irqsim/testing.hpp>
 
+#include "platform/guarded_bytes.hpp"
+
 namespace {
 
 using irqsim::Machine;
 
-// Bytes placed flush against a page the process may not touch, so that reading one byte past
-// them faults in any build, not only under AddressSanitizer.
-class GuardedBytes {
- public:
-  explicit GuardedBytes(std::span<const std::byte> bytes)
-      : page_(static_cast<std::size_t>(sysconf(_SC_PAGESIZE))),
-        mapping_(mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) {
-    if (mapping_ == MAP_FAILED || bytes.size() > page_ || mprotect(guard(), page_, PROT_NONE) != 0) {
-      throw std::runtime_error("cannot map a guarded page");
-    }
-    data_ = static_cast<std::byte*>(guard()) - bytes.size();
-    std::memcpy(data_, bytes.data(), bytes.size());
-  }
-  ~GuardedBytes() { munmap(mapping_, 2 * page_); }
-  GuardedBytes(const GuardedBytes&) = delete;
-  GuardedBytes& operator=(const GuardedBytes&) = delete;
-
-  template <class T>
-  [[nodiscard]] T* as() const {
-    return reinterpret_cast<T*>(data_);
-  }
-
- private:
-  [[nodiscard]] void* guard() const { return static_cast<std::byte*>(mapping_) + page_; }
-
-  std::size_t page_;
-  void* mapping_;
-  std::byte* data_ = nullptr;
-};
+// Input flush against a page the process may not touch: reading one byte past it faults.
+template <class T>
+T* GuardedAs(const irqsim::platform::GuardedBytes& bytes) {
+  return reinterpret_cast<T*>(bytes.data());
+}
 
 // The first `size` bytes of `value`. (Resized and copied rather than inserted: gcc 12 warns
 // falsely about an insert of a few bytes into an empty vector.)
@@ -94,11 +70,11 @@ TEST(FuzzRegressions, ResourceListWithAnEmptyFullDescriptorIsReadOnlyAsFarAsItsH
   Machine machine;
   std::vector<std::byte> bytes = ListOf(1);
   AppendFullHeader(bytes, 3, 0);
-  const GuardedBytes translated(bytes);
-  const GuardedBytes untranslated(bytes);
+  const irqsim::platform::GuardedBytes translated(bytes);
+  const irqsim::platform::GuardedBytes untranslated(bytes);
   PRESOURCELIST list = nullptr;
-  ASSERT_EQ(PcNewResourceList(&list, nullptr, NonPagedPool, translated.as<CM_RESOURCE_LIST>(),
-                              untranslated.as<CM_RESOURCE_LIST>()),
+  ASSERT_EQ(PcNewResourceList(&list, nullptr, NonPagedPool, GuardedAs<CM_RESOURCE_LIST>(translated),
+                              GuardedAs<CM_RESOURCE_LIST>(untranslated)),
             STATUS_SUCCESS);
   EXPECT_EQ(list->NumberOfEntries(), 0u);
   EXPECT_EQ(list->TranslatedList()->List[0].BusNumber, 3u) << "the bus of the first full descriptor";
@@ -125,12 +101,12 @@ TEST(FuzzRegressions, ResourceListWithOddSizedDeviceSpecificDataBeforeAFullDescr
   port.u.Port.Start.QuadPart = 0x3F8;
   port.u.Port.Length = 8;
   Append(bytes, port);
-  const GuardedBytes translated(bytes);
-  const GuardedBytes untranslated(bytes);
+  const irqsim::platform::GuardedBytes translated(bytes);
+  const irqsim::platform::GuardedBytes untranslated(bytes);
 
   PRESOURCELIST list = nullptr;
-  ASSERT_EQ(PcNewResourceList(&list, nullptr, NonPagedPool, translated.as<CM_RESOURCE_LIST>(),
-                              untranslated.as<CM_RESOURCE_LIST>()),
+  ASSERT_EQ(PcNewResourceList(&list, nullptr, NonPagedPool, GuardedAs<CM_RESOURCE_LIST>(translated),
+                              GuardedAs<CM_RESOURCE_LIST>(untranslated)),
             STATUS_SUCCESS);
   EXPECT_EQ(list->NumberOfEntries(), 2u);
   ASSERT_NE(list->FindTranslatedPort(0), nullptr);

@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <latch>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -461,7 +460,7 @@ TEST(InterruptDelivery, IsrWaitsWhileAnotherProcessorHoldsTheCallersSpinLock) {
   KeInitializeSpinLock(&lock);
   PKINTERRUPT object = MustConnect(probe, {.processors = 0b10, .lock = &lock});
 
-  std::latch holding(1);
+  Latch holding(1);
   std::atomic<bool> saw_acceptance{false};
   m.post(0, [&] {
     KIRQL old = 0;
@@ -550,7 +549,7 @@ void ExpectHeldOffUntilLowered(KIRQL processor_irql, KIRQL vector_irql) {
   Probe probe;
   Machine m({.processors = 1});
   PKINTERRUPT object = MustConnect(probe, {.irql = vector_irql, .synchronize_irql = vector_irql});
-  std::latch raised(1), pulsed(1);
+  Latch raised(1), pulsed(1);
   std::atomic<int> calls_while_raised{-1}, calls_after_lowering{-1};
   m.post(0, [&] {
     const KIRQL old = RaiseTo(processor_irql);
@@ -580,7 +579,7 @@ TEST(PendingInterrupts, InterruptAboveProcessorIrqlPreemptsAtTheNextKernelCall) 
   Probe probe;
   Machine m({.processors = 1});
   PKINTERRUPT object = MustConnect(probe, {.irql = 11, .synchronize_irql = 11});
-  std::latch raised(1);
+  Latch raised(1);
   std::atomic<bool> taken_while_raised{false};
   m.post(0, [&] {
     const KIRQL old = RaiseTo(10);

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <latch>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -32,8 +31,8 @@ constexpr KIRQL kDeviceIrql = 5;
 constexpr KIRQL kSyncIrql = 6;
 
 struct BlockingDevice {
-  std::atomic<bool> entered{false};
-  std::atomic<bool> release{false};
+  Gate entered;
+  Gate release;
   std::atomic<int> serviced{0};
 };
 
@@ -41,9 +40,8 @@ struct BlockingDevice {
 BOOLEAN BlockingIsr(PKINTERRUPT Interrupt, PVOID Context) {
   UNREFERENCED_PARAMETER(Interrupt);
   auto* device = static_cast<BlockingDevice*>(Context);
-  device->entered.store(true);
-  device->entered.notify_all();
-  device->release.wait(false);
+  device->entered.open();
+  device->release.wait();
   device->serviced.fetch_add(1);
   return TRUE;
 }
@@ -224,7 +222,7 @@ TEST(Post, ExceptionIsRethrownByTheNextWaitUntilQuiescentOnly) {
 
 TEST(Post, WaitUntilQuiescentTimesOutWhileAPostedFunctionIsBlocked) {
   irqsim::Machine m({.processors = 2});
-  std::latch release(1);
+  Latch release(1);
   std::atomic<bool> finished{false};
   m.post(0, [&] {
     release.wait();
@@ -281,10 +279,9 @@ TEST(Quiescence, TimesOutWhileAnIsrIsStillRunning) {
   BlockingDevice device;
   PKINTERRUPT object = Connect(BlockingIsr, &device);
   m.pulse(kVector);
-  device.entered.wait(false);
+  device.entered.wait();
   EXPECT_THROW(m.wait_until_quiescent(20ms), irqsim::TimeoutError);
-  device.release.store(true);
-  device.release.notify_all();
+  device.release.open();
   m.wait_until_quiescent();
   EXPECT_EQ(device.serviced.load(), 1);
   IoDisconnectInterrupt(object);
@@ -333,15 +330,14 @@ TEST(EdgesDuringService, AnEdgeWhileOneProcessorServesTheVectorGoesToAnotherProc
   BlockingDevice device;
   PKINTERRUPT object = Connect(BlockingIsr, &device);
   m.pulse(kVector);
-  device.entered.wait(false);
+  device.entered.wait();
   m.pulse(kVector);
   // The second edge does not wait for the first ISR: the other processor takes it, and both
   // ISR calls finish once released.
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (m.stats(kVector).deliveries < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   EXPECT_EQ(m.stats(kVector).deliveries, 2u);
-  device.release.store(true);
-  device.release.notify_all();
+  device.release.open();
   m.wait_until_quiescent();
   EXPECT_EQ(device.serviced.load(), 2);
   EXPECT_EQ(m.interrupts_taken(0), 1u);
@@ -396,22 +392,21 @@ TEST(Lines, VectorOutOfRangeThrowsOutOfRange) {
 
 TEST(Lifetime, DestructionWaitsForRunningPostedWorkThatFinishesSoon) {
   constexpr unsigned kProcessors = 2;
-  std::atomic<bool> go{false};
+  Gate go;
   std::atomic<int> finished{0};
-  std::latch started(kProcessors);
+  Latch started(kProcessors);
   {
     irqsim::Machine m({.processors = kProcessors});
     for (unsigned p = 0; p < kProcessors; ++p) {
       m.post(p, [&] {
         started.count_down();
-        go.wait(false);
+        go.wait();
         ++finished;
       });
       m.post(p, [&] { ++finished; });  // queued behind: may run or be dropped at shutdown
     }
     started.wait();
-    go.store(true);
-    go.notify_all();
+    go.open();
   }
   // The functions already running were allowed to complete before the threads were joined.
   EXPECT_GE(finished.load(), static_cast<int>(kProcessors));
@@ -420,7 +415,7 @@ TEST(Lifetime, DestructionWaitsForRunningPostedWorkThatFinishesSoon) {
 
 TEST(Lifetime, DestructionUnwindsDriverCodeThatKeepsCallingTheWdk) {
   std::atomic<int> unwound{0};
-  std::latch started(2);
+  Latch started(2);
   {
     irqsim::Machine m({.processors = 2});
     for (unsigned p = 0; p < 2; ++p) {

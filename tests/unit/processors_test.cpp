@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -19,6 +18,7 @@
 #include <irqsim/testing.hpp>
 
 #include "driver_test_support.hpp"
+#include "platform/process_usage.hpp"
 
 namespace {
 
@@ -359,13 +359,14 @@ TEST(MachineLifetime, IdleSixtyFourProcessorMachineParksItsThreads) {
   m.wait_until_quiescent();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let every processor settle into sleep
 
-  const std::clock_t cpu_before = std::clock();
+  // The process's CPU time from the platform layer: std::clock() is wall time on Windows.
+  const auto cpu_before = irqsim::platform::process_cpu_time();
   const auto wall_before = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  const std::clock_t cpu_after = std::clock();
+  const auto cpu_after = irqsim::platform::process_cpu_time();
   const auto wall_after = std::chrono::steady_clock::now();
 
-  const double cpu_seconds = static_cast<double>(cpu_after - cpu_before) / CLOCKS_PER_SEC;
+  const double cpu_seconds = std::chrono::duration<double>(cpu_after - cpu_before).count();
   const double wall_seconds = std::chrono::duration<double>(wall_after - wall_before).count();
   EXPECT_LT(cpu_seconds, 0.5 * wall_seconds) << "an idle machine used " << cpu_seconds << " s of CPU in "
                                              << wall_seconds << " s";

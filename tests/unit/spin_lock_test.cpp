@@ -10,7 +10,6 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <latch>
 #include <memory>
 #include <thread>
 #include <tuple>
@@ -459,7 +458,7 @@ TEST(SpinLockExclusion, ThirtyTwoProcessorsContendWithoutLivelock) {
   constexpr int kIterations = 300;
   Machine m({.processors = kProcessors});
   Contended shared;
-  std::latch start(kProcessors);
+  Latch start(kProcessors);
   for (unsigned p = 0; p < kProcessors; ++p) {
     m.post(p, [&] {
       start.arrive_and_wait();  // all 32 contend from the first iteration

@@ -7,7 +7,6 @@
 #include <wdm.h>
 
 #include <cstdint>
-#include <latch>
 #include <vector>
 
 #include <irqsim/machine.hpp>
@@ -54,7 +53,7 @@ struct Forgetful {
     KeInitializeSpinLock(&lock);
     KeInitializeDpc(&dpc, NeverRuns, nullptr);
     KeSetTargetProcessorDpc(&dpc, 1);
-    std::latch holding(1);
+    Latch holding(1);
     m.post(1, [&] {
       KIRQL old;
       KeAcquireSpinLock(&lock, &old);

@@ -2,10 +2,10 @@
 // traces built by hand, including traces whose tracks lost events.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -627,7 +627,8 @@ class TraceFile : public ::testing::Test {
 
   const std::filesystem::path path_ =
       std::filesystem::temp_directory_path() /
-      fmt::format("irqsim_{}_{}", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ::getpid());
+      fmt::format("irqsim_{}_{}", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                  std::chrono::steady_clock::now().time_since_epoch().count());
 
   [[nodiscard]] std::string contents() const {
     std::ifstream in(path_, std::ios::binary);

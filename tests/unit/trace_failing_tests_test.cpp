@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -14,6 +13,8 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "platform/shell.hpp"
 
 namespace {
 
@@ -27,16 +28,17 @@ class FixtureRun {
                    fmt::format("irqsim-trace-listener-{}-{}", test,
                                std::chrono::steady_clock::now().time_since_epoch().count())) {
     std::filesystem::create_directories(directory_);
-    const std::string command = fmt::format("IRQSIM_TRACE_DIR='{}' '{}' --gtest_filter='OnPurpose.{}' > '{}' 2>&1",
-                                            (directory_ / "traces").string(), IRQSIM_FIXTURE_PROGRAM, test,
-                                            (directory_ / "output.txt").string());
-    exit_status_ = std::system(command.c_str());
+    using irqsim::platform::shell_word;
+    const std::string run = fmt::format("{} --gtest_filter=OnPurpose.{} > {} 2>&1", shell_word(IRQSIM_FIXTURE_PROGRAM),
+                                        test, shell_word((directory_ / "output.txt").string()));
+    passed_ = irqsim::platform::run_in_shell(
+        irqsim::platform::with_environment({{"IRQSIM_TRACE_DIR", (directory_ / "traces").string()}}, run));
   }
   ~FixtureRun() { std::filesystem::remove_all(directory_); }
   FixtureRun(const FixtureRun&) = delete;
   FixtureRun& operator=(const FixtureRun&) = delete;
 
-  [[nodiscard]] bool failed() const { return exit_status_ != 0; }
+  [[nodiscard]] bool failed() const { return !passed_; }
   [[nodiscard]] std::filesystem::path trace(const std::string& file) const { return directory_ / "traces" / file; }
   [[nodiscard]] bool wrote_traces() const { return std::filesystem::exists(directory_ / "traces"); }
   [[nodiscard]] std::string output() const { return contents(directory_ / "output.txt"); }
@@ -48,7 +50,7 @@ class FixtureRun {
 
  private:
   std::filesystem::path directory_;
-  int exit_status_ = 0;
+  bool passed_ = false;
 };
 
 TEST(TraceFailingTests, AFailingTestLeavesItsMachinesTraceInFilesNamedAfterIt) {
