@@ -20,8 +20,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(CMAKE_EXE_LINKER_FLAGS_INIT -static)
 
 # Debian installs the 64-bit loader as /usr/lib/wine/wine64 (the /usr/bin/wine wrapper asks for
-# the 32-bit one too). WINEDEBUG=-all keeps Wine's own diagnostics out of the tests' output.
+# the 32-bit one too). wine-run.sh keeps Wine's server up between tests and its diagnostics out
+# of their output.
 find_program(IRQSIM_WINE NAMES wine64 wine PATHS /usr/lib/wine NO_CMAKE_FIND_ROOT_PATH)
 if(IRQSIM_WINE)
-  set(CMAKE_CROSSCOMPILING_EMULATOR env WINEDEBUG=-all ${IRQSIM_WINE})
+  set(CMAKE_CROSSCOMPILING_EMULATOR /bin/sh ${CMAKE_CURRENT_LIST_DIR}/wine-run.sh ${IRQSIM_WINE})
 endif()

@@ -6,6 +6,7 @@
 // handed back, so tests and the scenario can check the driver from the hardware's side.
 
 #include <irqsim/machine.hpp>
+#include <wdm.h>
 
 #include <cstdint>
 #include <memory>

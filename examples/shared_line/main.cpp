@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <irqsim/machine.hpp>
+#include <wdm.h>
 
 #include <cstdlib>
 

@@ -11,7 +11,12 @@
 
 #include "irqsim/irql.hpp"
 #include "irqsim/vector_stats.hpp"
-#include "irqsim/wdk/wdm.h"
+
+// The WDK structures a device hands to driver code: <wdm.h>'s DEVICE_OBJECT and CM_RESOURCE_LIST,
+// by their tags. Declared rather than included, so that the control headers bring none of the WDK
+// shims' names into a test, which may include <windows.h> instead, whose names collide with them.
+struct _DEVICE_OBJECT;
+struct _CM_RESOURCE_LIST;
 
 namespace irqsim {
 
@@ -127,13 +132,13 @@ class Device {
 
   /// @brief The physical device object the bus driver created for the device: what a driver
   /// passes to IoConnectInterruptEx as `PhysicalDeviceObject`.
-  [[nodiscard]] PDEVICE_OBJECT pdo() const;
+  [[nodiscard]] _DEVICE_OBJECT* pdo() const;
   /// @brief The raw resource list IRP_MN_START_DEVICE carries (`AllocatedResources`): memory
   /// first, then line interrupts, then messages, with bus-relative values.
-  [[nodiscard]] PCM_RESOURCE_LIST raw_resources() const;
+  [[nodiscard]] _CM_RESOURCE_LIST* raw_resources() const;
   /// @brief The translated resource list (`AllocatedResourcesTranslated`), in the same order,
   /// with system values: DIRQLs, system vectors, physical addresses.
-  [[nodiscard]] PCM_RESOURCE_LIST translated_resources() const;
+  [[nodiscard]] _CM_RESOURCE_LIST* translated_resources() const;
 
   /// @brief The engine's device (for the library's own layers).
   [[nodiscard]] core::Device& engine() const { return *device_; }

@@ -73,7 +73,7 @@ struct MachineConfig {
   std::chrono::microseconds watchdog_limit = std::chrono::microseconds::zero();
   /// @brief How long an idle processor keeps polling for an interrupt or work before it parks
   /// its thread in the host kernel. Polling takes the next interrupt sooner; a parked processor
-  /// costs no CPU but needs a host wake-up (futex) to run again. Zero parks at once; a very
+  /// costs no CPU but needs a host wake-up (futex, WaitOnAddress) to run again. Zero parks at once; a very
   /// long time keeps idle processors spinning, each occupying a host core. wait_until_quiescent
   /// polls for as long before it sleeps.
   std::chrono::microseconds idle_spin = std::chrono::microseconds(5);

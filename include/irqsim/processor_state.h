@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "compiler_c.h"
+
 /**
  * @brief One simulated processor's IRQL, held spin locks and pending work, laid out for C.
  *
@@ -41,7 +43,7 @@ extern "C" {
 
 /** @brief The calling thread's processor state, or NULL on a thread that is not a simulated
  *  processor (such threads always take the library path). */
-extern __thread irqsim_processor_state* irqsim_current_processor;
+extern IRQSIM_THREAD_LOCAL irqsim_processor_state* irqsim_current_processor;
 
 /** @name Library paths of wdm.h's inline routines
  *  Each does everything its WDK routine does: the preemption point, every check (a failed one
@@ -72,8 +74,8 @@ void irqsim_preemption_point(void);
 /** @brief Whether the processor may lower its IRQL to `new_irql` while holding spin locks of
  *  the IRQLs in `held_levels`: not below a held lock's IRQL, and not below DISPATCH_LEVEL (2)
  *  inside a DPC routine. Otherwise the library path reports the bug check. */
-static __inline__ int irqsim_may_lower_to(const irqsim_processor_state* state, unsigned held_levels,
-                                          uint8_t new_irql) {
+IRQSIM_INLINE int irqsim_may_lower_to(const irqsim_processor_state* state, unsigned held_levels,
+                                     uint8_t new_irql) {
   return ((held_levels | state->dpc_routine_floor) >> (new_irql + 1u)) == 0;
 }
 
@@ -84,15 +86,14 @@ static __inline__ int irqsim_may_lower_to(const irqsim_processor_state* state, u
  *  stores the IRQL, then reads the bits), so both are sequentially consistent and one sees the
  *  other. At or below DISPATCH_LEVEL no device interrupt is held back, and a DPC queued from
  *  another processor meanwhile runs at the next preemption point, as if queued a moment later. */
-static __inline__ uint32_t irqsim_store_lower_irql(irqsim_processor_state* state, uint8_t new_irql) {
+IRQSIM_INLINE uint32_t irqsim_store_lower_irql(irqsim_processor_state* state, uint8_t new_irql) {
   uint32_t pending;
-  /* Constant memory orders only: a variable one is treated as sequentially consistent. */
   if (state->irql > 2) {
-    __atomic_store_n(&state->irql, new_irql, __ATOMIC_SEQ_CST);
-    pending = __atomic_load_n(&state->attention, __ATOMIC_SEQ_CST);
+    irqsim_atomic_store_u8_seq_cst(&state->irql, new_irql);
+    pending = irqsim_atomic_load_u32_seq_cst(&state->attention);
   } else {
-    __atomic_store_n(&state->irql, new_irql, __ATOMIC_RELAXED);
-    pending = __atomic_load_n(&state->attention, __ATOMIC_RELAXED);
+    irqsim_atomic_store_u8_relaxed(&state->irql, new_irql);
+    pending = irqsim_atomic_load_u32_relaxed(&state->attention);
   }
   return pending;
 }

@@ -13,7 +13,7 @@
 
 // Defined here for wdm.h's inline routines: a simulated processor's thread points it at its
 // context's state when it starts.
-__thread irqsim_processor_state* irqsim_current_processor = nullptr;
+IRQSIM_THREAD_LOCAL irqsim_processor_state* irqsim_current_processor = nullptr;
 
 namespace irqsim::core {
 

@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -227,6 +228,23 @@ bool Eventually(Predicate predicate, std::chrono::seconds limit = std::chrono::s
     std::this_thread::yield();
   }
   return true;
+}
+
+// ---- regular expressions ----------------------------------------------------------------------
+
+/// @brief Matches a string that contains a match of the ECMAScript regular expression `pattern`.
+/// GoogleTest's ContainsRegex is POSIX's on Linux but a much smaller syntax on Windows (no
+/// brackets, no groups); std::regex is the same everywhere.
+MATCHER_P(ContainsStdRegex, pattern, std::string(negation ? "does not contain" : "contains") +
+                                         " a match of regular expression \"" + pattern + "\"") {
+  return std::regex_search(std::string(arg), std::regex(pattern));
+}
+
+/// @brief Matches a string that as a whole matches the ECMAScript regular expression `pattern`
+/// (see ContainsStdRegex).
+MATCHER_P(MatchesStdRegex, pattern, std::string(negation ? "does not match" : "matches") +
+                                        " regular expression \"" + pattern + "\"") {
+  return std::regex_match(std::string(arg), std::regex(pattern));
 }
 
 // ---- the environment ----------------------------------------------------------------------------

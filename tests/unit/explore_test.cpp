@@ -214,6 +214,8 @@ ChildRun RunInShell(const std::string& command) {
     std::ifstream in(file, std::ios::binary);
     run.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
+  // A Windows program writes its text output with \r\n line ends.
+  std::erase(run.output, '\r');
   std::filesystem::remove(file);
   return run;
 }

@@ -28,7 +28,6 @@ namespace {
 using namespace irqsim_test;
 using irqsim::DeliveryPolicy;
 using irqsim::Machine;
-using ::testing::ContainsRegex;
 using ::testing::ElementsAre;
 
 constexpr ULONG kVector = 0x6B;
@@ -934,7 +933,7 @@ constexpr unsigned kClaimedStormFactor = 100;
 auto IsStormOf(const Probe& first, PKINTERRUPT object, std::uint64_t isrs) {
   return AllOf(IsBugCheck(bugcheck::kHardwareInterruptStorm),
                HasParameters({IsrAddress(), AddressOf(&first), AddressOf(object), isrs}),
-               HasRule(ContainsRegex(kVectorHex)));
+               HasRule(ContainsStdRegex(kVectorHex)));
 }
 
 TEST(InterruptStorm, UnclaimedLevelLineThatStaysAssertedBugChecksF2) {

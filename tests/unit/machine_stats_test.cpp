@@ -15,6 +15,8 @@
 #include <irqsim/irql.hpp>
 #include <irqsim/machine_stats.hpp>
 
+#include "driver_test_support.hpp"
+
 namespace {
 
 using irqsim::DpcRoutineStats;
@@ -27,7 +29,7 @@ using std::chrono::nanoseconds;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using ::testing::MatchesRegex;
+using irqsim_test::MatchesStdRegex;
 using ::testing::Not;
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -122,17 +124,17 @@ TEST(MachineStats, SummaryOpensWithUptimeAndProcessorCount) {
 TEST(MachineStats, SummaryListsEachVectorsCountersWithItsSource) {
   const std::string summary = Busy().summary();
   // raised, deliveries, claimed, unclaimed, unexpected, coalesced, dropped.
-  EXPECT_THAT(LinesStartingWith(summary, "0x51"), Contains(MatchesRegex("0x51 +nic message 0 +10 +9 +8 +1 +0 +1 +0")));
+  EXPECT_THAT(LinesStartingWith(summary, "0x51"), Contains(MatchesStdRegex("0x51 +nic message 0 +10 +9 +8 +1 +0 +1 +0")));
   EXPECT_THAT(LinesStartingWith(summary, "0x62"),
-              Contains(MatchesRegex("0x62 +uart line 0 +5 +3 +3 +0 +0 +0 +0 +\\(counters do not add up\\)")));
+              Contains(MatchesStdRegex("0x62 +uart line 0 +5 +3 +3 +0 +0 +0 +0 +\\(counters do not add up\\)")));
 }
 
 TEST(MachineStats, SummaryGivesEachVectorsLatencyAndServiceTime) {
   const std::string summary = Busy().summary();
   // 1500 ns is in [1024, 2048): p50 and p99 are clamped to the maximum; no service time for 0x62.
   EXPECT_THAT(LinesStartingWith(summary, "0x51"),
-              Contains(MatchesRegex("0x51 +nic message 0 +1\\.50 us +1\\.50 us +1\\.50 us +3\\.00 ms +3\\.00 ms")));
-  EXPECT_THAT(LinesStartingWith(summary, "0x62"), Contains(MatchesRegex("0x62 +uart line 0 +- +- +- +- +-")));
+              Contains(MatchesStdRegex("0x51 +nic message 0 +1\\.50 us +1\\.50 us +1\\.50 us +3\\.00 ms +3\\.00 ms")));
+  EXPECT_THAT(LinesStartingWith(summary, "0x62"), Contains(MatchesStdRegex("0x62 +uart line 0 +- +- +- +- +-")));
 }
 
 TEST(MachineStats, SummaryMarksOnlyTheVectorWhoseCountersDoNotAddUp) {
@@ -155,7 +157,7 @@ TEST(MachineStats, SummaryClipsALongSourceToKeepAVectorsCountersOnOneLine) {
   MachineStats stats = Busy();
   stats.vectors[1].source = "nic line 0, uart line 0, audio line 0, modem line 0";
   const std::vector<std::string> rows = LinesStartingWith(stats.summary(), "0x62");
-  EXPECT_THAT(rows, Contains(MatchesRegex("0x62 +[^ ].*\\.\\.\\. +5 +3 +3 +0 +0 +0 +0 +\\(counters do not add up\\)")));
+  EXPECT_THAT(rows, Contains(MatchesStdRegex("0x62 +[^ ].*\\.\\.\\. +5 +3 +3 +0 +0 +0 +0 +\\(counters do not add up\\)")));
   // The timing table has room for all of it.
   EXPECT_THAT(rows, Contains(HasSubstr("nic line 0, uart line 0, audio line 0, modem line 0")));
 }
@@ -163,13 +165,13 @@ TEST(MachineStats, SummaryClipsALongSourceToKeepAVectorsCountersOnOneLine) {
 TEST(MachineStats, SummaryShowsOnlyTheIrqlsSomeProcessorSpentTimeAt) {
   const std::vector<std::string> headers = LinesStartingWith(Busy().summary(), "processor ");
   ASSERT_EQ(headers.size(), 1u);
-  EXPECT_THAT(headers[0], MatchesRegex("processor +interrupts +DPCs +PASSIVE +DISPATCH +5 +idle"));
+  EXPECT_THAT(headers[0], MatchesStdRegex("processor +interrupts +DPCs +PASSIVE +DISPATCH +5 +idle"));
 }
 
 TEST(MachineStats, SummaryGivesEachProcessorsShareOfItsOwnTime) {
   const std::string summary = Busy().summary();
-  EXPECT_THAT(Lines(summary), Contains(MatchesRegex("0 +4 +3 +25\\.0% +25\\.0% +0\\.0% +50\\.0%")));
-  EXPECT_THAT(Lines(summary), Contains(MatchesRegex("1 +5 +0 +0\\.0% +0\\.0% +25\\.0% +75\\.0%")));
+  EXPECT_THAT(Lines(summary), Contains(MatchesStdRegex("0 +4 +3 +25\\.0% +25\\.0% +0\\.0% +50\\.0%")));
+  EXPECT_THAT(Lines(summary), Contains(MatchesStdRegex("1 +5 +0 +0\\.0% +0\\.0% +25\\.0% +75\\.0%")));
 }
 
 TEST(MachineStats, SummaryNamesTheHighIrqlsAndNumbersTheDeviceIrqls) {
@@ -181,7 +183,7 @@ TEST(MachineStats, SummaryNamesTheHighIrqlsAndNumbersTheDeviceIrqls) {
   stats.processors[1].time_at_irql[irqsim::irql::kHigh] = milliseconds{1};
   EXPECT_THAT(
       LinesStartingWith(stats.summary(), "processor "),
-      Contains(MatchesRegex("processor +interrupts +DPCs +PASSIVE +APC +DISPATCH +5 +12 +CLOCK +IPI +HIGH +idle")));
+      Contains(MatchesStdRegex("processor +interrupts +DPCs +PASSIVE +APC +DISPATCH +5 +12 +CLOCK +IPI +HIGH +idle")));
 }
 
 TEST(MachineStats, SummaryNotesApproximateIrqlTimesUnlessEveryProcessorChargedThemExactly) {
@@ -194,7 +196,7 @@ TEST(MachineStats, SummaryNotesApproximateIrqlTimesUnlessEveryProcessorChargedTh
 
 TEST(MachineStats, SummaryListsEachDpcRoutinesRunsAndDuration) {
   // mean 3000 ns; 4000 ns is in [2048, 4096), clamped to the maximum.
-  EXPECT_THAT(Lines(Busy().summary()), Contains(MatchesRegex("0x7ff6a1b2c3d0 +2 +3\\.00 us +4\\.00 us +4\\.00 us")));
+  EXPECT_THAT(Lines(Busy().summary()), Contains(MatchesStdRegex("0x7ff6a1b2c3d0 +2 +3\\.00 us +4\\.00 us +4\\.00 us")));
 }
 
 TEST(MachineStats, SummarySaysSoForEachEmptySection) {
@@ -233,14 +235,14 @@ TEST(MachineStats, SummaryFitsInOneHundredTwentyColumnsWhateverItHoldsAndKeepsEv
   const std::string summary = stats.summary();
   for (const std::string& line : Lines(summary)) EXPECT_LE(line.size(), 120u) << line;
   EXPECT_THAT(summary, AllOf(HasSubstr("(counters do not add up)"), HasSubstr("18446744073709551615")));
-  EXPECT_THAT(LinesStartingWith(summary, "0x51"), Contains(MatchesRegex("0x51 +nic message 0 .*")));
+  EXPECT_THAT(LinesStartingWith(summary, "0x51"), Contains(MatchesStdRegex("0x51 +nic message 0 .*")));
   // The processors table is cut into blocks of columns; together they hold every IRQL, and each
   // block has a row for every processor.
   const std::vector<std::string> headers = LinesStartingWith(summary, "processor ");
   ASSERT_GE(headers.size(), 2u);
   std::string columns;
   for (const std::string& header : headers) columns += header.substr(std::string("processor").size());
-  EXPECT_THAT(columns, MatchesRegex(" +interrupts +DPCs +PASSIVE +APC +DISPATCH +3 +4 +5 +6 +7 +8 +9 +10 +11 +12 "
+  EXPECT_THAT(columns, MatchesStdRegex(" +interrupts +DPCs +PASSIVE +APC +DISPATCH +3 +4 +5 +6 +7 +8 +9 +10 +11 +12 "
                                     "+CLOCK +IPI +HIGH +idle"));
   for (int processor = 0; processor < 8; ++processor) {
     EXPECT_EQ(LinesStartingWith(summary, std::to_string(processor) + " ").size(), headers.size()) << processor;

@@ -7,6 +7,12 @@
  * Port class sits on the WDK layer exactly as the real portcls.sys does: an interrupt sync
  * object connects with IoConnectInterrupt and synchronizes through the interrupt's spin lock
  * and IRQL. Unlike the WDK header this one is C++ only, as audio miniports are.
+ *
+ * After `<windows.h>` (see wdm.h), GUID, IID, REFIID, IsEqualGUID and IsEqualIID are the SDK's
+ * (guiddef.h), and unless WIN32_LEAN_AND_MEAN kept COM out, so is IUnknown (unknwn.h): COM's
+ * IUnknown has the same three methods in the same order, with the same types on x64 (HRESULT
+ * and NTSTATUS are both LONG), so the interfaces below derive from it and call the library's
+ * objects unchanged.
  */
 #ifndef IRQSIM_WDK_PORTCLS_H
 #define IRQSIM_WDK_PORTCLS_H
@@ -19,6 +25,7 @@
 
 /** @name Interface identifiers */
 /** @{ */
+#ifndef GUID_DEFINED
 /** @brief A 128-bit globally unique identifier. */
 typedef struct _GUID {
   ULONG Data1;    /**< First 32 bits. */
@@ -26,11 +33,17 @@ typedef struct _GUID {
   USHORT Data3;   /**< Next 16 bits. */
   UCHAR Data4[8]; /**< Last 64 bits. */
 } GUID;
+#endif
+#ifndef __IID_DEFINED__
 /** @brief An interface identifier. */
 typedef GUID IID;
+#endif
+#ifndef _REFIID_DEFINED
 /** @brief Reference to an interface identifier, as QueryInterface takes it. */
 typedef const IID &REFIID;
+#endif
 
+#ifndef _SYS_GUID_OPERATORS_
 /** @brief Whether two GUIDs are equal. */
 inline bool IsEqualGUID(const GUID &a, const GUID &b) noexcept {
   if (a.Data1 != b.Data1 || a.Data2 != b.Data2 || a.Data3 != b.Data3) return false;
@@ -41,6 +54,7 @@ inline bool IsEqualGUID(const GUID &a, const GUID &b) noexcept {
 }
 /** @brief Whether two interface identifiers are equal. */
 inline bool IsEqualIID(REFIID a, REFIID b) noexcept { return IsEqualGUID(a, b); }
+#endif
 
 extern "C" {
 /** @brief {00000000-0000-0000-C000-000000000046}: IUnknown. */
@@ -54,6 +68,7 @@ extern const IID IID_IInterruptSync;
 
 /** @name Interfaces */
 /** @{ */
+#ifndef __IUnknown_INTERFACE_DEFINED__
 /**
  * @brief The kernel-mode IUnknown of port class: reference counting and interface lookup.
  * QueryInterface returns an NTSTATUS, not an HRESULT.
@@ -70,6 +85,7 @@ struct IUnknown {
   /** @brief Drops a reference; the object is destroyed when it reaches 0. Returns the new count. */
   virtual ULONG Release() = 0;
 };
+#endif
 /** @brief Pointer to IUnknown. */
 typedef IUnknown *PUNKNOWN;
 

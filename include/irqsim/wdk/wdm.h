@@ -11,6 +11,14 @@
  * Some types are declared ahead of the routines that will take them: device objects, hardware
  * resource lists and the IoConnectInterruptEx parameter blocks. Their structures have the WDK's
  * member names, order and x64 layout, except DEVICE_OBJECT, whose layout is irqsim's own.
+ *
+ * On Windows the types that the SDK's `<windows.h>` also declares are its exact types (`ULONG`
+ * is `unsigned long`, `LONG` is `long`), so a source may include `<windows.h>` first, as with
+ * the WDK's headers in user mode: `#define WIN32_NO_STATUS`, `#include <windows.h>`,
+ * `#undef WIN32_NO_STATUS`, then this header. The types, structures and macros the SDK has
+ * already defined (LARGE_INTEGER, GROUP_AFFINITY, FORCEINLINE, RtlZeroMemory, ...) are then
+ * the SDK's. Without WIN32_NO_STATUS, `<windows.h>` defines some STATUS_XXX codes as DWORD
+ * values, which this header rejects with an error.
  */
 #ifndef IRQSIM_WDK_WDM_H
 #define IRQSIM_WDK_WDM_H
@@ -22,17 +30,27 @@
 #include "../processor_state.h"
 #include "irqsim_sal.h"
 
+#if defined(_WINNT_) && defined(STATUS_PENDING) && !defined(STATUS_INVALID_DEVICE_STATE)
+#error "<windows.h> defined its DWORD STATUS_XXX codes: define WIN32_NO_STATUS before including it."
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+IRQSIM_ANONYMOUS_MEMBERS_BEGIN
+
+#ifndef FORCEINLINE
 /** @brief A routine the compiler always inlines, as the WDK's FORCEINLINE routines are. */
-#define FORCEINLINE static __inline__ __attribute__((always_inline))
+#define FORCEINLINE IRQSIM_FORCEINLINE
+#endif
 
 /** @name Basic types (LLP64 widths) */
 /** @{ */
+#ifndef VOID
 /** @brief No value. */
 #define VOID void
+#endif
 /** @brief 8-bit unsigned. */
 typedef uint8_t UCHAR;
 /** @brief 8-bit signed character. */
@@ -41,10 +59,17 @@ typedef char CCHAR;
 typedef uint16_t USHORT;
 /** @brief 16-bit signed. */
 typedef int16_t CSHORT;
-/** @brief 32-bit unsigned. */
+#ifdef _WIN32
+/* The SDK's own definitions (long is 32 bits on Windows), which a source that includes
+   <windows.h> first has already seen: repeating an identical typedef is legal in C11 and C++. */
+typedef unsigned long ULONG;
+typedef long LONG;
+#else
+/** @brief 32-bit unsigned (`unsigned long` on Windows, as in the SDK). */
 typedef uint32_t ULONG;
-/** @brief 32-bit signed. */
+/** @brief 32-bit signed (`long` on Windows, as in the SDK). */
 typedef int32_t LONG;
+#endif
 /** @brief 64-bit unsigned. */
 typedef uint64_t ULONGLONG;
 /** @brief 64-bit unsigned (explicit-width name). */
@@ -81,17 +106,18 @@ typedef LONG NTSTATUS;
 
 /** @name 64-bit integers and physical addresses */
 /** @{ */
+#ifndef _WINNT_
 /**
  * @brief A signed 64-bit value that can also be read as two 32-bit halves (little-endian:
- * `LowPart` first).
+ * `LowPart` first). On Windows, `<windows.h>` (winnt.h) defines it the same way.
  *
  * As in the WDK, the halves are reachable both directly (`x.LowPart`, through an anonymous
  * struct) and through the named struct `u` (`x.u.LowPart`). Anonymous structs are standard C11
- * but an extension in C++, so the member is marked `__extension__`: gcc and clang accept it
- * without a -Wpedantic warning in both languages.
+ * but an extension in C++, so the member is marked IRQSIM_ANONYMOUS_MEMBER (`__extension__` for
+ * gcc and clang), which accepts it without a -Wpedantic warning in both languages.
  */
 typedef union _LARGE_INTEGER {
-  __extension__ struct {
+  IRQSIM_ANONYMOUS_MEMBER struct {
     ULONG LowPart; /**< Low 32 bits. */
     LONG HighPart; /**< High 32 bits, signed. */
   };
@@ -104,6 +130,7 @@ typedef union _LARGE_INTEGER {
 } LARGE_INTEGER;
 /** @brief Pointer to LARGE_INTEGER. */
 typedef LARGE_INTEGER *PLARGE_INTEGER;
+#endif
 /** @brief A physical (bus or system) address: a LARGE_INTEGER, normally used through `QuadPart`. */
 typedef LARGE_INTEGER PHYSICAL_ADDRESS;
 /** @brief Pointer to PHYSICAL_ADDRESS. */
@@ -118,53 +145,96 @@ typedef PHYSICAL_ADDRESS *PPHYSICAL_ADDRESS;
 /** @brief BOOLEAN false. */
 #define FALSE 0
 #endif
+#ifndef NTAPI
 /** @brief Calling-convention marker (empty on x64). */
 #define NTAPI
+#endif
+#ifndef DECLSPEC_NORETURN
 /** @brief Marks a routine that never returns. */
-#define DECLSPEC_NORETURN __attribute__((noreturn))
+#define DECLSPEC_NORETURN IRQSIM_NORETURN
+#endif
+#ifndef UNREFERENCED_PARAMETER
 /** @brief Silences an unused-parameter warning. */
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
+#endif
+#ifndef RtlZeroMemory
 /** @brief Zeroes `Length` bytes at `Destination`. */
 #define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#endif
+#ifndef RtlFillMemory
 /** @brief Fills `Length` bytes at `Destination` with `Fill`. */
 #define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+#endif
+#ifndef RtlCopyMemory
 /** @brief Copies `Length` bytes between ranges that do not overlap. */
 #define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+#endif
+#ifndef RtlMoveMemory
 /** @brief Copies `Length` bytes between ranges that may overlap. */
 #define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+#endif
+#ifndef FIELD_OFFSET
 /** @brief The byte offset of `field` in structure `type`. */
 #define FIELD_OFFSET(type, field) ((LONG)offsetof(type, field))
+#endif
+#ifndef CONTAINING_RECORD
 /** @brief The structure of type `type` whose member `field` is at `address`. */
 #define CONTAINING_RECORD(address, type, field) ((type *)((char *)(address) - offsetof(type, field)))
+#endif
 /** @brief TRUE if an optional pointer argument was supplied. */
 #define ARGUMENT_PRESENT(ArgumentPointer) ((ArgumentPointer) != NULL)
-/** @brief TRUE for success and informational status codes. */
+#ifndef NT_SUCCESS
+/** @brief TRUE for success and informational status codes (also defined by the SDK's winternl.h). */
 #define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
+#endif
 
-/** @name NTSTATUS values used by the implemented routines */
+/** @name NTSTATUS values used by the implemented routines
+ *  Each is left to the SDK's `<ntstatus.h>` if a source included it first. */
 /** @{ */
+#ifndef STATUS_SUCCESS
 /** @brief The operation succeeded. */
 #define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
+#endif
+#ifndef STATUS_PENDING
 /** @brief The operation was started and will finish later (a success code). */
 #define STATUS_PENDING ((NTSTATUS)0x00000103L)
+#endif
+#ifndef STATUS_UNSUCCESSFUL
 /** @brief Unspecified failure. */
 #define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001L)
+#endif
+#ifndef STATUS_INVALID_PARAMETER
 /** @brief A parameter was invalid. */
 #define STATUS_INVALID_PARAMETER ((NTSTATUS)0xC000000DL)
+#endif
+#ifndef STATUS_INVALID_DEVICE_REQUEST
 /** @brief The request is not valid for this device. */
 #define STATUS_INVALID_DEVICE_REQUEST ((NTSTATUS)0xC0000010L)
+#endif
+#ifndef STATUS_INSUFFICIENT_RESOURCES
 /** @brief Not enough resources (nonpaged pool, interrupt objects) to finish the request. */
 #define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
+#endif
+#ifndef STATUS_NOT_SUPPORTED
 /** @brief The request is not supported. */
 #define STATUS_NOT_SUPPORTED ((NTSTATUS)0xC00000BBL)
+#endif
+#ifndef STATUS_INVALID_DEVICE_STATE
 /** @brief The device is not in a state in which it can do the request. */
 #define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
+#endif
+#ifndef STATUS_INVALID_PARAMETER_1
 /** @brief The first parameter was invalid. */
 #define STATUS_INVALID_PARAMETER_1 ((NTSTATUS)0xC00000EFL)
+#endif
+#ifndef STATUS_INVALID_PARAMETER_10
 /** @brief The tenth parameter was invalid. */
 #define STATUS_INVALID_PARAMETER_10 ((NTSTATUS)0xC00000F8L)
+#endif
+#ifndef STATUS_NOT_FOUND
 /** @brief The object was not found. */
 #define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
+#endif
 /** @} */
 
 /** @name Interrupt request levels (x64) */
@@ -203,6 +273,7 @@ typedef KIRQL *PKIRQL;
 typedef ULONG_PTR KAFFINITY;
 /** @brief Pointer to KAFFINITY. */
 typedef KAFFINITY *PKAFFINITY;
+#ifndef _WINNT_ /* winnt.h defines these the same way. */
 /** @brief Maximum processors in one group on x64. */
 #define MAXIMUM_PROC_PER_GROUP 64
 /** @brief Maximum processors (one group on x64). */
@@ -227,6 +298,7 @@ typedef struct _GROUP_AFFINITY {
 } GROUP_AFFINITY;
 /** @brief Pointer to GROUP_AFFINITY. */
 typedef GROUP_AFFINITY *PGROUP_AFFINITY;
+#endif
 /** @} */
 
 /** @name Spin locks */
@@ -520,8 +592,8 @@ typedef INTERFACE_TYPE *PINTERFACE_TYPE;
  * In a raw list the values are bus-relative; in the translated list (the one a driver connects
  * its interrupts from) they are system values: `u.Interrupt.Level` is the DIRQL and
  * `u.Interrupt.Vector` the system vector. As in the WDK, `u.MessageInterrupt.Raw` and
- * `u.MessageInterrupt.Translated` are members of an anonymous union (marked `__extension__`, as in
- * LARGE_INTEGER, so that C99 and C++ accept it under -Wpedantic).
+ * `u.MessageInterrupt.Translated` are members of an anonymous union (marked IRQSIM_ANONYMOUS_MEMBER,
+ * as in LARGE_INTEGER, so that C99 and C++ accept it under -Wpedantic).
  */
 typedef struct _CM_PARTIAL_RESOURCE_DESCRIPTOR {
   UCHAR Type;             /**< A CmResourceTypeXxx value. */
@@ -547,9 +619,9 @@ typedef struct _CM_PARTIAL_RESOURCE_DESCRIPTOR {
       KAFFINITY Affinity; /**< Processors the device may interrupt; (KAFFINITY)-1 for any. */
     } Interrupt;
     /** @brief CmResourceTypeInterrupt with CM_RESOURCE_INTERRUPT_MESSAGE (Windows Vista and later). */
-    __extension__ struct {
+    IRQSIM_ANONYMOUS_MEMBER struct {
       /** @brief Raw or translated view. */
-      __extension__ union {
+      IRQSIM_ANONYMOUS_MEMBER union {
         /** @brief Raw resource: the messages granted. */
         struct {
           USHORT Group;        /**< Processor group of Affinity. */
@@ -682,6 +754,7 @@ typedef enum _MEMORY_CACHING_TYPE {
   MmNotMapped = -1              /**< Reserved for the system: not mapped. */
 } MEMORY_CACHING_TYPE;
 
+#ifndef _WINNT_ /* winnt.h defines these the same way. */
 /** @brief Page protection: no access. */
 #define PAGE_NOACCESS 0x01
 /** @brief Page protection: read-only. */
@@ -704,6 +777,7 @@ typedef enum _MEMORY_CACHING_TYPE {
 #define PAGE_NOCACHE 0x200
 /** @brief Page protection modifier: write-combined (MmMapIoSpaceEx). */
 #define PAGE_WRITECOMBINE 0x400
+#endif
 /** @} */
 
 /** @name IoConnectInterruptEx and message-signaled interrupts */
@@ -821,8 +895,8 @@ typedef IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS *PIO_CONNECT_INTERRUPT_MES
  */
 typedef struct _IO_CONNECT_INTERRUPT_PARAMETERS {
   ULONG Version; /**< A CONNECT_XXX value; rewritten on return. */
-  /** @brief The version-specific parameters (an anonymous union: `__extension__` for C99). */
-  __extension__ union {
+  /** @brief The version-specific parameters (an anonymous union: IRQSIM_ANONYMOUS_MEMBER for C99). */
+  IRQSIM_ANONYMOUS_MEMBER union {
     IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS FullySpecified; /**< CONNECT_FULLY_SPECIFIED(_GROUP). */
     IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS LineBased;           /**< CONNECT_LINE_BASED. */
     IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS MessageBased;     /**< CONNECT_MESSAGE_BASED(_PASSIVE). */
@@ -858,6 +932,9 @@ typedef struct _IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS {
 typedef IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS *PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS;
 /** @} */
 
+/* The inline routines are defined with irqsim's own IRQSIM_FORCEINLINE (static) rather than
+   FORCEINLINE, which after <windows.h> is the SDK's: on mingw-w64 extern gnu_inline, which leaves
+   no out-of-line copy for a driver that takes a routine's address. */
 /** @name IRQL routines
  * As in the x64 WDK, where they read and write the processor's CR8, these are inline. On a
  * simulated processor with nothing pending and nothing to check, they only read and write its
@@ -865,21 +942,23 @@ typedef IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS *PIO_REPORT_INTERRUPT_ACTIVE
  * (processor_state.h), which checks everything and takes pending interrupts and DPCs. */
 /** @{ */
 /** @brief Returns the IRQL of the current processor (or of the calling thread if it is not one). */
-FORCEINLINE KIRQL KeGetCurrentIrql(void) {
+IRQSIM_FORCEINLINE
+KIRQL KeGetCurrentIrql(void) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0) return State->irql;
+  if (State != NULL && irqsim_atomic_load_u32_relaxed(&State->attention) == 0) return State->irql;
   return irqsim_get_current_irql();
 }
 /**
  * @brief Raises the IRQL to NewIrql and returns the previous IRQL.
  * Bug check 0xC4/0x30 if NewIrql is below the current IRQL or above HIGH_LEVEL.
  */
-FORCEINLINE KIRQL KfRaiseIrql(KIRQL NewIrql) {
+IRQSIM_FORCEINLINE
+KIRQL KfRaiseIrql(KIRQL NewIrql) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 && NewIrql >= State->irql &&
+  if (State != NULL && irqsim_atomic_load_u32_relaxed(&State->attention) == 0 && NewIrql >= State->irql &&
       NewIrql <= HIGH_LEVEL) {
     const KIRQL OldIrql = State->irql;
-    __atomic_store_n(&State->irql, NewIrql, __ATOMIC_RELAXED);
+    irqsim_atomic_store_u8_relaxed(&State->irql, NewIrql);
     return OldIrql;
   }
   return irqsim_raise_irql(NewIrql);
@@ -891,9 +970,10 @@ FORCEINLINE KIRQL KfRaiseIrql(KIRQL NewIrql) {
  * above NewIrql are taken before it returns. Bug check 0xC4/0x31 if NewIrql is above the
  * current IRQL; 0xF if a spin lock held needs a higher IRQL.
  */
-FORCEINLINE VOID KeLowerIrql(KIRQL NewIrql) {
+IRQSIM_FORCEINLINE
+VOID KeLowerIrql(KIRQL NewIrql) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 && NewIrql <= State->irql &&
+  if (State != NULL && irqsim_atomic_load_u32_relaxed(&State->attention) == 0 && NewIrql <= State->irql &&
       irqsim_may_lower_to(State, State->held_lock_levels, NewIrql)) {
     if (irqsim_store_lower_irql(State, NewIrql) != 0) irqsim_preemption_point();
     return;
@@ -901,11 +981,12 @@ FORCEINLINE VOID KeLowerIrql(KIRQL NewIrql) {
   irqsim_lower_irql(NewIrql);
 }
 /** @brief Raises to DISPATCH_LEVEL and returns the previous IRQL. Bug check 0xC4/0x00020011 above DISPATCH_LEVEL. */
-FORCEINLINE KIRQL KeRaiseIrqlToDpcLevel(void) {
+IRQSIM_FORCEINLINE
+KIRQL KeRaiseIrqlToDpcLevel(void) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 && State->irql <= DISPATCH_LEVEL) {
+  if (State != NULL && irqsim_atomic_load_u32_relaxed(&State->attention) == 0 && State->irql <= DISPATCH_LEVEL) {
     const KIRQL OldIrql = State->irql;
-    __atomic_store_n(&State->irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
+    irqsim_atomic_store_u8_relaxed(&State->irql, (KIRQL)DISPATCH_LEVEL);
     return OldIrql;
   }
   return irqsim_raise_irql_to_dpc_level();
@@ -920,14 +1001,14 @@ VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
  * @brief Raises to DISPATCH_LEVEL, acquires the lock and returns the previous IRQL.
  * Bug check 0xC4/0x42 above DISPATCH_LEVEL, 0xF if this processor already owns the lock.
  */
-FORCEINLINE KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
+IRQSIM_FORCEINLINE
+KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
   irqsim_processor_state *State = irqsim_current_processor;
-  KSPIN_LOCK Free = 0;
   if (State != NULL && SpinLock != NULL && State->irql <= DISPATCH_LEVEL &&
-      __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 &&
-      __atomic_compare_exchange_n(SpinLock, &Free, State->lock_token, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      irqsim_atomic_load_u32_relaxed(&State->attention) == 0 &&
+      irqsim_atomic_compare_exchange_uptr_acquire(SpinLock, 0, State->lock_token)) {
     const KIRQL OldIrql = State->irql;
-    __atomic_store_n(&State->irql, (KIRQL)DISPATCH_LEVEL, __ATOMIC_RELAXED);
+    irqsim_atomic_store_u8_relaxed(&State->irql, (KIRQL)DISPATCH_LEVEL);
     if (State->held_locks[DISPATCH_LEVEL]++ == 0) State->held_lock_levels |= 1u << DISPATCH_LEVEL;
     return OldIrql;
   }
@@ -939,16 +1020,17 @@ FORCEINLINE KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
  * @brief Releases a lock taken with KeAcquireSpinLock and lowers to NewIrql.
  * Bug check 0xC4/0x32 if not at DISPATCH_LEVEL, 0x10 if this processor does not own the lock.
  */
-FORCEINLINE VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
+IRQSIM_FORCEINLINE
+VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && SpinLock != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 &&
+  if (State != NULL && SpinLock != NULL && irqsim_atomic_load_u32_relaxed(&State->attention) == 0 &&
       State->irql == DISPATCH_LEVEL && State->held_locks[DISPATCH_LEVEL] != 0 &&
-      __atomic_load_n(SpinLock, __ATOMIC_RELAXED) == State->lock_token) {
+      irqsim_atomic_load_uptr_relaxed(SpinLock) == State->lock_token) {
     const unsigned HeldAfter = State->held_locks[DISPATCH_LEVEL] == 1
                                    ? State->held_lock_levels & ~(1u << DISPATCH_LEVEL)
                                    : State->held_lock_levels;
     if (NewIrql <= DISPATCH_LEVEL && irqsim_may_lower_to(State, HeldAfter, NewIrql)) {
-      __atomic_store_n(SpinLock, (KSPIN_LOCK)0, __ATOMIC_RELEASE);
+      irqsim_atomic_store_uptr_release(SpinLock, 0);
       --State->held_locks[DISPATCH_LEVEL];
       State->held_lock_levels = (USHORT)HeldAfter;
       if (irqsim_store_lower_irql(State, NewIrql) != 0) irqsim_preemption_point();
@@ -958,26 +1040,27 @@ FORCEINLINE VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
   irqsim_release_spin_lock(SpinLock, NewIrql);
 }
 /** @brief Acquires the lock without changing IRQL. Bug check 0xC4/0x40 below DISPATCH_LEVEL. */
-FORCEINLINE VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
+IRQSIM_FORCEINLINE
+VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
   irqsim_processor_state *State = irqsim_current_processor;
-  KSPIN_LOCK Free = 0;
   if (State != NULL && SpinLock != NULL && State->irql >= DISPATCH_LEVEL &&
-      __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 &&
-      __atomic_compare_exchange_n(SpinLock, &Free, State->lock_token, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      irqsim_atomic_load_u32_relaxed(&State->attention) == 0 &&
+      irqsim_atomic_compare_exchange_uptr_acquire(SpinLock, 0, State->lock_token)) {
     if (State->held_locks[DISPATCH_LEVEL]++ == 0) State->held_lock_levels |= 1u << DISPATCH_LEVEL;
     return;
   }
   irqsim_acquire_spin_lock_at_dpc_level(SpinLock);
 }
 /** @brief Releases a lock taken at DISPATCH_LEVEL. Bug check 0xC4/0x41 below DISPATCH_LEVEL. */
-FORCEINLINE VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
+IRQSIM_FORCEINLINE
+VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
   irqsim_processor_state *State = irqsim_current_processor;
-  if (State != NULL && SpinLock != NULL && __atomic_load_n(&State->attention, __ATOMIC_RELAXED) == 0 &&
+  if (State != NULL && SpinLock != NULL && irqsim_atomic_load_u32_relaxed(&State->attention) == 0 &&
       State->irql >= DISPATCH_LEVEL && State->held_locks[DISPATCH_LEVEL] != 0 &&
-      __atomic_load_n(SpinLock, __ATOMIC_RELAXED) == State->lock_token) {
-    __atomic_store_n(SpinLock, (KSPIN_LOCK)0, __ATOMIC_RELEASE);
+      irqsim_atomic_load_uptr_relaxed(SpinLock) == State->lock_token) {
+    irqsim_atomic_store_uptr_release(SpinLock, 0);
     if (--State->held_locks[DISPATCH_LEVEL] == 0) State->held_lock_levels &= (USHORT)~(1u << DISPATCH_LEVEL);
-    if (__atomic_load_n(&State->attention, __ATOMIC_RELAXED) != 0) irqsim_preemption_point();
+    if (irqsim_atomic_load_u32_relaxed(&State->attention) != 0) irqsim_preemption_point();
     return;
   }
   irqsim_release_spin_lock_from_dpc_level(SpinLock);
@@ -1204,6 +1287,8 @@ DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParame
 /** @brief KeBugCheckEx with four zero parameters. */
 DECLSPEC_NORETURN VOID KeBugCheck(ULONG BugCheckCode);
 /** @} */
+
+IRQSIM_ANONYMOUS_MEMBERS_END
 
 #ifdef __cplusplus
 }
