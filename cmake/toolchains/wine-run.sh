@@ -3,12 +3,21 @@
 # CMake and CTest (the toolchain's cross-compiling emulator). Debian's Wine stops its server, and
 # the services it boots, as soon as the last program ends, so every test would boot Wine again
 # (about a second of CPU each). The first program of a run starts a server that stays for a
-# minute after the last one instead; while one is running, `wineserver -p60` fails harmlessly.
+# minute after the last one and boots Wine's services, both detached from the program's output:
+# CTest reads that to the end, and a service holding it open would keep a finished test running.
+# The lock makes programs started together wait for that boot rather than race it.
 loader=$1
 shift
 WINEDEBUG=-all
 export WINEDEBUG
-# Detached from this program's output: CTest reads it to the end, and a server holding it open
-# would keep a finished test running until the server quits.
-"$(dirname "$loader")/wineserver" -p60 </dev/null >/dev/null 2>&1
+server="$(dirname "$loader")/wineserver"
+(
+  flock 9
+  # -k0 only asks whether a server is running.
+  if ! "$server" -k0 2>/dev/null; then
+    # Nor does the server or a service keep the lock (descriptor 9): it outlives this script.
+    "$server" -p60 </dev/null >/dev/null 2>&1 9>&-
+    "$loader" wineboot </dev/null >/dev/null 2>&1 9>&-
+  fi
+) 9>"${TMPDIR:-/tmp}/irqsim-wine-run.lock"
 exec "$loader" "$@"

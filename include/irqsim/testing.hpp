@@ -114,7 +114,8 @@ inline std::string replay_command(const ExplorationResult& result) {
 /// count, so a test that has already failed still explores. The search stops at the first failing
 /// run, prints it to stderr as irqsim::explore does, and adds a test failure naming the run, its
 /// schedule, what failed and the command that replays it alone:
-/// `IRQSIM_SEED=17 IRQSIM_STRATEGY=pct ./driver_test --gtest_filter=Driver.DpcAndIsrAgree`.
+/// `IRQSIM_SEED=17 IRQSIM_STRATEGY=pct ./driver_test --gtest_filter=Driver.DpcAndIsrAgree`
+/// (in cmd.exe's syntax on Windows: ExplorationResult::replay_command).
 /// With IRQSIM_SEED set, only that schedule runs. Returns what irqsim::explore found, for further
 /// assertions.
 template <class F>

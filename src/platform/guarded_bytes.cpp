@@ -4,11 +4,7 @@
 #include <stdexcept>
 
 #if defined(_WIN32)
-#define WIN32_LEAN_AND_MEAN
-#ifndef NOMINMAX  // libstdc++ defines it on mingw-w64
-#define NOMINMAX
-#endif
-#include <windows.h>
+#include "platform/windows_api.hpp"
 #else
 #include <sys/mman.h>
 #include <unistd.h>

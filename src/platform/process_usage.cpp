@@ -1,11 +1,7 @@
 #include "platform/process_usage.hpp"
 
 #if defined(_WIN32)
-#define WIN32_LEAN_AND_MEAN
-#ifndef NOMINMAX  // libstdc++ defines it on mingw-w64
-#define NOMINMAX
-#endif
-#include <windows.h>
+#include "platform/windows_api.hpp"
 // windows.h first: psapi.h needs its types.
 #include <psapi.h>
 #else

@@ -1,11 +1,7 @@
 // The Windows side of platform/semaphore.hpp and platform/doorbell.hpp: the system's semaphore
 // and its wait-on-address, the primitives Windows has where Linux has the futex. Built on Windows only.
 
-#define WIN32_LEAN_AND_MEAN
-#ifndef NOMINMAX  // libstdc++ defines it on mingw-w64
-#define NOMINMAX
-#endif
-#include <windows.h>
+#include "platform/windows_api.hpp"
 
 #include <climits>
 #include <cstdlib>
