@@ -18,9 +18,11 @@ namespace {
 // The variables that select `schedule` (schedule_from_environment reads them).
 std::vector<std::pair<std::string, std::string>> replay_variables(const Schedule& schedule) {
   std::vector<std::pair<std::string, std::string>> variables{
-      {"IRQSIM_SEED", std::to_string(schedule.seed)}, {"IRQSIM_STRATEGY", to_string(schedule.strategy)}};
+      {"IRQSIM_SEED", fmt::to_string(schedule.seed)}, {"IRQSIM_STRATEGY", to_string(schedule.strategy)}};
   // Learned from the runs before it, so a replay on its own could not know it.
-  if (schedule.strategy == ScheduleStrategy::Pct) variables.emplace_back("IRQSIM_PCT_STEPS", std::to_string(schedule.pct_steps));
+  if (schedule.strategy == ScheduleStrategy::Pct) {
+    variables.emplace_back("IRQSIM_PCT_STEPS", fmt::to_string(schedule.pct_steps));
+  }
   return variables;
 }
 
