@@ -11,8 +11,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <regex>
 #include <stdexcept>
@@ -26,6 +24,7 @@
 #include <irqsim/schedule.hpp>
 
 #include "driver_test_support.hpp"
+#include "file_contents.hpp"
 #include "lost_update.hpp"
 #include "platform/shell.hpp"
 
@@ -210,12 +209,7 @@ ChildRun RunInShell(const std::string& command) {
   ChildRun run;
   run.failed = !irqsim::platform::run_in_shell(
       fmt::format("{} > {} 2>&1", command, irqsim::platform::shell_word(file.string())));
-  {
-    std::ifstream in(file, std::ios::binary);
-    run.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  // A Windows program writes its text output with \r\n line ends.
-  std::erase(run.output, '\r');
+  run.output = irqsim_test::ProgramOutput(file);
   std::filesystem::remove(file);
   return run;
 }

@@ -8,8 +8,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -17,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "driver_test_support.hpp"
+#include "file_contents.hpp"
 #include "platform/environment.hpp"
 #include "platform/process_usage.hpp"
 #include "platform/shell.hpp"
@@ -43,13 +42,6 @@ class ScratchDirectory {
   std::filesystem::path path_;
 };
 
-std::string Contents(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::erase(text, '\r');
-  return text;
-}
-
 TEST(Environment, ASetVariableIsSeenAndAnUnsetOneIsGone) {
   irqsim::platform::set_environment_variable("IRQSIM_PLATFORM_TEST", "on");
   ASSERT_NE(std::getenv("IRQSIM_PLATFORM_TEST"), nullptr);
@@ -61,8 +53,15 @@ TEST(Environment, ASetVariableIsSeenAndAnUnsetOneIsGone) {
 TEST(Shell, PlainWordsStayAsTheyAreAndOthersAreQuoted) {
   EXPECT_EQ(shell_word("driver_test"), "driver_test");
   EXPECT_EQ(shell_word("--gtest_filter=Driver.Isr"), "--gtest_filter=Driver.Isr");
-  EXPECT_NE(shell_word("a b"), "a b");
-  EXPECT_NE(shell_word(""), "");
+#if defined(_WIN32)
+  EXPECT_EQ(shell_word(R"(C:\tests\driver_test.exe)"), R"(C:\tests\driver_test.exe)");
+  EXPECT_EQ(shell_word(R"(C:\Program Files\driver_test.exe)"), R"("C:\Program Files\driver_test.exe")");
+  EXPECT_EQ(shell_word(""), R"("")");
+#else
+  EXPECT_EQ(shell_word("/home/dev/my tests/driver_test"), "'/home/dev/my tests/driver_test'");
+  EXPECT_EQ(shell_word("it's"), R"('it'\''s')") << "sh has no escape inside '...': close, escape, reopen";
+  EXPECT_EQ(shell_word(""), "''");
+#endif
 }
 
 // What the shell makes of a quoted path and of variables set for one command: a child shell
@@ -80,7 +79,7 @@ TEST(Shell, ACommandRunsWithItsVariablesAndWritesToAQuotedPath) {
       {{"IRQSIM_PLATFORM_WORD", "seventeen"}}, fmt::format("{} > {}", echo, shell_word(output.string())));
   ASSERT_TRUE(irqsim::platform::run_in_shell(command)) << command;
   // cmd.exe's echo keeps the space before `>`; what matters is the word.
-  std::string printed = Contents(output);
+  std::string printed = irqsim_test::ProgramOutput(output);
   printed.erase(printed.find_last_not_of(" \n") + 1);
   EXPECT_EQ(printed, "seventeen") << command;
   EXPECT_EQ(std::getenv("IRQSIM_PLATFORM_WORD"), nullptr) << "the variable was the command's only";

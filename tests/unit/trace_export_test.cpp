@@ -8,8 +8,6 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -21,6 +19,8 @@
 #include <fmt/format.h>
 #include <irqsim/trace.hpp>
 #include <nlohmann/json.hpp>
+
+#include "file_contents.hpp"
 
 namespace {
 
@@ -630,10 +630,8 @@ class TraceFile : public ::testing::Test {
       fmt::format("irqsim_{}_{}", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
                   std::chrono::steady_clock::now().time_since_epoch().count());
 
-  [[nodiscard]] std::string contents() const {
-    std::ifstream in(path_, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
+  // Byte for byte: the trace files are written in binary mode, so no \r\n on Windows either.
+  [[nodiscard]] std::string contents() const { return irqsim_test::FileBytes(path_); }
 };
 
 TEST_F(TraceFile, WriteChromeJsonWritesExactlyTheJson) {

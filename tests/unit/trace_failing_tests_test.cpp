@@ -7,13 +7,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "file_contents.hpp"
 #include "platform/shell.hpp"
 
 namespace {
@@ -41,12 +40,7 @@ class FixtureRun {
   [[nodiscard]] bool failed() const { return !passed_; }
   [[nodiscard]] std::filesystem::path trace(const std::string& file) const { return directory_ / "traces" / file; }
   [[nodiscard]] bool wrote_traces() const { return std::filesystem::exists(directory_ / "traces"); }
-  [[nodiscard]] std::string output() const { return contents(directory_ / "output.txt"); }
-
-  static std::string contents(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
+  [[nodiscard]] std::string output() const { return irqsim_test::ProgramOutput(directory_ / "output.txt"); }
 
  private:
   std::filesystem::path directory_;
@@ -60,13 +54,13 @@ TEST(TraceFailingTests, AFailingTestLeavesItsMachinesTraceInFilesNamedAfterIt) {
   const std::filesystem::path svg = run.trace("OnPurpose.FailsAfterAnInterrupt.svg");
   ASSERT_TRUE(std::filesystem::exists(json)) << run.output();
   ASSERT_TRUE(std::filesystem::exists(svg));
-  const nlohmann::json trace = nlohmann::json::parse(FixtureRun::contents(json));
+  const nlohmann::json trace = nlohmann::json::parse(irqsim_test::FileBytes(json));
   bool delivered = false;
   for (const nlohmann::json& event : trace.at("traceEvents")) {
     delivered |= event.at("ph") == "X" && event.at("name") == "vector 0x61";
   }
   EXPECT_TRUE(delivered) << "the interrupt the test took is in its trace";
-  EXPECT_THAT(FixtureRun::contents(svg), HasSubstr("<svg"));
+  EXPECT_THAT(irqsim_test::FileBytes(svg), HasSubstr("<svg"));
   EXPECT_THAT(run.output(), HasSubstr(json.string()));
   EXPECT_THAT(run.output(), HasSubstr(svg.string()));
 }
