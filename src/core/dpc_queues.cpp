@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/address.hpp"
 #include "core/execution_context.hpp"
 #include "core/interrupt_dispatch.hpp"
 #include "core/machine.hpp"
@@ -19,8 +20,6 @@ namespace {
 // IRQL_UNEXPECTED_VALUE's "unique value" for "after a DPC routine": Windows documents only
 // 3 (after an ISR), so irqsim chose the next one.
 constexpr std::uint64_t kAfterDpcRoutine = 4;
-
-std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
 }  // namespace
 

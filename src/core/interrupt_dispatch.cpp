@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/address.hpp"
 #include "core/execution_context.hpp"
 #include "core/interrupt_controller.hpp"
 #include "core/machine.hpp"
@@ -18,8 +19,6 @@ namespace irqsim::core {
 namespace {
 
 constexpr std::string_view kDispatcher = "The interrupt dispatcher";
-
-std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
 // One interrupt object: raise to its SynchronizeIrql, take its lock, call, check, release.
 bool call_service_routine(ExecutionContext& context, InterruptObject& object) {

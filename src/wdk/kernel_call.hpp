@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/address.hpp"
 #include "core/execution_context.hpp"
 #include "core/spin_lock.hpp"
 #include "irqsim/bugcheck.hpp"
@@ -57,6 +58,6 @@ void lower_irql(core::ExecutionContext& context, Irql level, std::string_view ap
 // InterruptSyncModeRepeat loop.
 unsigned storm_threshold(const core::ExecutionContext& context);
 
-inline std::uint64_t address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+using core::address;
 
 }  // namespace irqsim::wdk
