@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages irqsim needs to build, test and document itself, if any are
-# missing. Run as root (or with sudo available) on Debian 12 or later. `sh cmake/bootstrap.sh fuzz`
-# also installs what the fuzz preset needs: clang and its libFuzzer runtime (docs/fuzzing.md);
+# missing. Run as root (or with sudo available) on Debian 12 or later. `sh cmake/bootstrap.sh clang`
+# also installs clang and its sanitizer and libFuzzer runtimes, which the ci-clang, tsan and fuzz
+# presets build with;
 # `sh cmake/bootstrap.sh windows` what the mingw preset needs: the mingw-w64 cross compiler (posix
 # threads) and Wine to run its programs (docs/getting-started.md).
 set -eu
@@ -9,9 +10,9 @@ set -eu
 packages="g++ cmake make libfmt-dev libboost-dev libgtest-dev libgmock-dev googletest libbenchmark-dev doxygen nlohmann-json3-dev"
 for extra in "$@"; do
   case "$extra" in
-    fuzz) packages="$packages clang libclang-rt-dev" ;;
+    clang) packages="$packages clang libclang-rt-dev" ;;
     windows) packages="$packages g++-mingw-w64-x86-64-posix wine64" ;;
-    *) echo "irqsim bootstrap: unknown argument '$extra' (known: fuzz, windows)" >&2; exit 2 ;;
+    *) echo "irqsim bootstrap: unknown argument '$extra' (known: clang, windows)" >&2; exit 2 ;;
   esac
 done
 

@@ -20,4 +20,18 @@ server="$(dirname "$loader")/wineserver"
     "$loader" wineboot </dev/null >/dev/null 2>&1 9>&-
   fi
 ) 9>"${TMPDIR:-/tmp}/irqsim-wine-run.lock"
-exec "$loader" "$@"
+# The program writes to files that are relayed as it runs, not to CTest's pipes: a program that
+# starts together with Wine's boot can leave the Wine server holding its output descriptors until
+# the server exits, a minute later, and CTest would wait for that (seen as tests that passed and
+# then timed out). `tail --pid` prints the rest and ends when the program has.
+output=$(mktemp "${TMPDIR:-/tmp}/irqsim-wine-out.XXXXXX")
+errors=$(mktemp "${TMPDIR:-/tmp}/irqsim-wine-err.XXXXXX")
+"$loader" "$@" >"$output" 2>"$errors" &
+program=$!
+tail -n +1 -s 0.02 -f --pid="$program" "$output" &
+tail -n +1 -s 0.02 -f --pid="$program" "$errors" >&2 &
+wait "$program"
+status=$?
+wait
+rm -f "$output" "$errors"
+exit "$status"
