@@ -3,7 +3,7 @@
 # and the child programs tests start. It links fmt, GoogleTest's main and gMock, applies the warning
 # set, and compiles the C++ sources with one precompiled header of GoogleTest, gMock and fmt,
 # built once per build tree: parsing those headers took two seconds of every test source, in
-# each of CI's six builds. C sources (plain-C drivers) compile as they are.
+# each of CI's builds. C sources (plain-C drivers) compile as they are.
 include(GoogleTest)
 
 file(CONFIGURE OUTPUT irqsim_test_headers.cpp CONTENT "// irqsim_test_headers: nothing but the precompiled header.\n")
@@ -21,10 +21,10 @@ function(irqsim_test_program target)
   endforeach()
   target_link_libraries(${target} PRIVATE fmt::fmt GTest::gtest_main GTest::gmock)
   target_precompile_headers(${target} REUSE_FROM irqsim_test_headers)
-  # gcc would otherwise skip a header that does not fit the compilation (other flags) silently.
-  # Test bodies are long functions of macro-expanded assertions: gcc's tracking of where each
-  # variable lives took a quarter of their optimized (-O2 -g) compile time. Their debug
-  # information keeps everything else.
+  # -Winvalid-pch: gcc would otherwise skip a header that does not fit the compilation silently.
+  # -fno-var-tracking-assignments: test bodies are long functions of macro-expanded assertions,
+  # and gcc's tracking of where each variable lives took a quarter of their -O2 -g compile time;
+  # their debug information keeps everything else.
   target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Winvalid-pch -fno-var-tracking-assignments>)
   irqsim_warnings(${target})
 endfunction()
